@@ -1,0 +1,204 @@
+"""Walking the graph: topological order, backward, step-by-step backward, grad.
+
+Reverse mode in three lines: order the nodes so that every node comes after
+its parents; seed d root/d root = 1; visit the nodes from the root back to the
+leaves and, at each node, send gradient × local derivative to every parent
+(the chain rule), adding up what arrives at a node along all of its paths.
+
+The order is computed with an explicit stack, not recursion, so a chain of a
+million operations needs no recursion limit. Each pass sums its gradients in
+a dict of its own and adds them to ``.grad`` at the end, so what a node sends
+on is exactly this pass's gradient: backward twice gives exactly twice the
+gradient (micrograd re-sends what earlier passes left in ``.grad``).
+
+This module walks any nodes that have ``data``, ``grad``, ``op`` and
+``parents``; it does not import value.py (which imports it).
+"""
+
+import math
+from operator import attrgetter
+from typing import NamedTuple
+
+from engine.ops import OPS
+
+__all__ = ["topological_order", "backward", "backward_steps", "grad",
+           "zero_grad", "BackwardStep", "Send"]
+
+_isfinite = math.isfinite
+_data = attrgetter("data")
+
+
+def topological_order(root):
+    """Every node reachable from root, each after all of its parents.
+
+    Depth-first search with an explicit stack of (node, iterator over its
+    parents): a node is emitted once its iterator is used up, that is, once
+    all of its parents have been emitted. The root comes last.
+    """
+    order = []
+    visited = {root}
+    stack = [(root, iter(root.parents))]
+    while stack:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break  # finish this parent first; come back to node later
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+def _nonfinite_error(node, gradient, cause=None):
+    name = f"'{node.label}'" if node.label else "an unlabelled node"
+    made_by = f"the output of {node.op}" if node.op else "a leaf"
+    reason = f" ({cause})" if cause else ""
+    return FloatingPointError(
+        f"backward: the gradient of {name} ({made_by}, data = {node.data!r}) "
+        f"would be {gradient}{reason}; nothing was changed")
+
+
+def _local_derivatives(node, *inputs_and_out):
+    """The op table's local derivatives at node, or a FloatingPointError naming it."""
+    try:
+        return OPS[node.op].derivatives(*inputs_and_out)
+    except (ArithmeticError, ValueError) as error:
+        raise _nonfinite_error(node, "undefined",
+                               f"{node.op}'s local derivative: {error}") from None
+
+
+def _gradients(root, gradient):
+    """One reverse pass in floats: (order, {node: d root / d node · gradient}).
+
+    Raises FloatingPointError, naming the node, if a gradient is not finite.
+    """
+    order = topological_order(root)
+    pass_grads = dict.fromkeys(order, 0.0)
+    pass_grads[root] = float(gradient)
+    node = root
+    try:
+        for node in reversed(order):
+            g = pass_grads[node]
+            # grad + g is what backward will store; checking it also catches
+            # a finite g that would overflow the accumulated gradient.
+            if not _isfinite(node.grad + g):
+                raise _nonfinite_error(node, node.grad + g)
+            parents = node.parents
+            if parents:
+                local = OPS[node.op].derivatives(*map(_data, parents), node.data)
+                for parent, local_derivative in zip(parents, local):
+                    pass_grads[parent] += g * local_derivative
+    except (ArithmeticError, ValueError) as error:
+        if isinstance(error, FloatingPointError):
+            raise
+        raise _nonfinite_error(node, "undefined",
+                               f"{node.op}'s local derivative: {error}") from None
+    return order, pass_grads
+
+
+def backward(root, gradient=1.0):
+    """Add d root / d node · gradient to ``node.grad`` for every node of root's graph.
+
+    Either every gradient is added or, if one would not be finite, none is.
+    """
+    _, pass_grads = _gradients(root, gradient)
+    for node, g in pass_grads.items():
+        node.grad += g
+
+
+class Send(NamedTuple):
+    """What one node sends to one parent during backward."""
+    parent: object            # the parent Value
+    local_derivative: float   # d(node)/d(parent), from the op table
+    contribution: float       # gradient of node × local derivative
+
+
+class BackwardStep(NamedTuple):
+    """One step of ``backward_steps``: a node and what it sent on."""
+    index: int        # 0 for the root, then one more per step
+    node: object      # the Value processed at this step
+    grad: float       # d root / d node, complete at this step (this pass)
+    sends: tuple      # one Send per parent, in operand order
+    order: list       # all nodes in processing order (root first); order[index] is node
+
+    def pending(self):
+        """The nodes not processed yet."""
+        return self.order[self.index + 1:]
+
+
+def backward_steps(root, gradient=1.0):
+    """backward(), one node at a time: yields a BackwardStep per node.
+
+    Nodes come in reverse topological order, root first. Each step adds its
+    contributions to the parents' ``.grad`` before it is yielded, so the
+    graph can be drawn between steps; running it to the end leaves exactly
+    the gradients that ``backward()`` leaves.
+    """
+    order = topological_order(root)[::-1]
+    start = {node: node.grad for node in order}
+    pass_grads = dict.fromkeys(order, 0.0)
+    pass_grads[root] = float(gradient)
+    root.grad = start[root] + pass_grads[root]
+    for index, node in enumerate(order):
+        g = pass_grads[node]
+        if not _isfinite(node.grad):
+            raise _nonfinite_error(node, node.grad)
+        sends = []
+        if node.parents:
+            local = _local_derivatives(node, *map(_data, node.parents), node.data)
+            for parent, local_derivative in zip(node.parents, local):
+                contribution = g * local_derivative
+                pass_grads[parent] += contribution
+                # start + this pass's sum so far: the same sum backward() makes
+                parent.grad = start[parent] + pass_grads[parent]
+                sends.append(Send(parent, local_derivative, contribution))
+        yield BackwardStep(index, node, g, tuple(sends), order)
+
+
+def grad(output, inputs, create_graph=False):
+    """d output / d input for each input, leaving every ``.grad`` untouched.
+
+    Returns a tuple with one gradient per input (inputs may be a single Value).
+    With create_graph=False the gradients are floats. With create_graph=True
+    they are Values whose own graphs reach back to the inputs, so they can be
+    differentiated again: second derivatives, mixed partials, Hessians.
+    An input that output does not depend on gets 0.
+    """
+    if not isinstance(inputs, (list, tuple)):
+        inputs = (inputs,)
+    if not create_graph:
+        _, pass_grads = _gradients(output, 1.0)
+        return tuple(pass_grads.get(x, 0.0) for x in inputs)
+
+    # The same pass, but the chain rule is applied to Values: the derivative
+    # rules are plain arithmetic, so on Values they record a graph.
+    grads = {output: 1.0}
+    for node in reversed(topological_order(output)):
+        g = grads.get(node)
+        if g is None or not node.parents:
+            continue
+        local = _local_derivatives(node, *node.parents, node)
+        for parent, local_derivative in zip(node.parents, local):
+            contribution = g * local_derivative
+            if parent in grads:
+                grads[parent] = grads[parent] + contribution
+            else:
+                grads[parent] = contribution
+    results = []
+    for x in inputs:
+        g = grads.get(x, 0.0)
+        if not isinstance(g, type(x)):
+            # A gradient that stayed a plain number (a constant) becomes a
+            # leaf. type(x) is Value: this module cannot import value.py,
+            # which imports it.
+            g = type(x)(g)
+        results.append(g)
+    return tuple(results)
+
+
+def zero_grad(root):
+    """Set ``.grad`` to 0 on every node of root's graph."""
+    for node in topological_order(root):
+        node.grad = 0.0

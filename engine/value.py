@@ -1,0 +1,262 @@
+"""The Value node: one number, its gradient, and the op that produced it.
+
+A Value records every operation applied to it into a computation graph: the
+result's ``.op`` names the entry of the op table (ops.py) that computed it and
+``.parents`` holds the Values it was computed from, in operand order. Nothing
+else is stored per node — no closure, no back-reference — so a graph is a
+plain tree of tuples that Python frees by reference counting alone.
+"""
+
+import math
+import numbers
+
+from engine import graph
+from engine.ops import (ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_SCALAR, RELU,
+                        SIGMOID, SQRT, SUB, TANH, WEIGHTED_SUM)
+
+__all__ = ["Value", "no_grad", "is_grad_enabled", "weighted_sum"]
+
+_isfinite = math.isfinite
+
+
+def _real(data, what="Value data"):
+    """data as a finite float, or a TypeError / ValueError that says why not."""
+    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+        raise TypeError(f"{what} must be a real number (int, float or numpy "
+                        f"scalar), not {type(data).__name__}: {data!r}")
+    data = float(data)
+    if not _isfinite(data):
+        raise ValueError(f"{what} must be finite, got {data}")
+    return data
+
+
+class Value:
+    """A scalar in the computation graph.
+
+    data    -- the number (float)
+    grad    -- d root / d self after ``root.backward()`` (float, 0.0 at first)
+    label   -- a name for drawings and messages, e.g. 'w2_22' for (w_22)^2
+    op      -- the name of the op that produced it ('' for a leaf)
+    parents -- the Values it was computed from, in operand order
+    """
+
+    __slots__ = ("data", "grad", "label", "op", "parents")
+
+    def __init__(self, data, label=""):
+        if not isinstance(label, str):
+            raise TypeError(f"label must be a str, not {type(label).__name__}")
+        self.data = _real(data)
+        self.grad = 0.0
+        self.label = label
+        self.op = ""
+        self.parents = ()
+
+    # -- arithmetic: each operator applies one entry of the op table ----------
+    def __add__(self, other):
+        return _binary(ADD, self, other)
+
+    def __radd__(self, other):
+        return _binary(ADD, other, self)
+
+    def __sub__(self, other):
+        return _binary(SUB, self, other)
+
+    def __rsub__(self, other):
+        return _binary(SUB, other, self)
+
+    def __mul__(self, other):
+        return _binary(MUL, self, other)
+
+    def __rmul__(self, other):
+        return _binary(MUL, other, self)
+
+    def __truediv__(self, other):
+        return _binary(DIV, self, other)
+
+    def __rtruediv__(self, other):
+        return _binary(DIV, other, self)
+
+    def __pow__(self, exponent):
+        # x ** 2 (a plain number) differentiates only in x; x ** y (a Value)
+        # in both. The two are separate ops in the table.
+        if isinstance(exponent, Value):
+            return _binary(POW, self, exponent)
+        return _binary(POW_SCALAR, self, exponent)
+
+    def __rpow__(self, base):
+        return _binary(POW, base, self)
+
+    def __neg__(self):
+        return _unary(NEG, self)
+
+    def exp(self):
+        """e^x"""
+        return _unary(EXP, self)
+
+    def log(self):
+        """ln x, for x > 0"""
+        return _unary(LOG, self)
+
+    def sqrt(self):
+        """√x, for x >= 0"""
+        return _unary(SQRT, self)
+
+    def tanh(self):
+        """tanh x; its derivative is 1 − tanh² x"""
+        return _unary(TANH, self)
+
+    def sigmoid(self):
+        """σ(x) = 1 / (1 + e^−x); its derivative is σ(x)(1 − σ(x))"""
+        return _unary(SIGMOID, self)
+
+    def relu(self):
+        """max(0, x); its derivative at 0 is taken as 0, as in PyTorch"""
+        return _unary(RELU, self)
+
+    # -- gradients -------------------------------------------------------------
+    def backward(self, gradient=1.0):
+        """Add d self / d node to ``.grad`` of every node of self's graph.
+
+        Gradients accumulate, as in PyTorch: a second call without zeroing
+        adds the same gradients again (exactly twice in total). Reset them
+        with ``engine.zero_grad(self)`` or, for a model, ``model.zero_grad()``.
+        """
+        graph.backward(self, gradient)
+
+    def backward_steps(self, gradient=1.0):
+        """The backward pass one node at a time (a generator of BackwardStep)."""
+        return graph.backward_steps(self, gradient)
+
+    # -- conveniences ------------------------------------------------------------
+    def item(self):
+        """The number, as in PyTorch's ``tensor.item()``."""
+        return self.data
+
+    def __float__(self):
+        return self.data
+
+    def __repr__(self):
+        label = f"{self.label}, " if self.label else ""
+        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+# -- building nodes --------------------------------------------------------------
+
+# Under ``no_grad()`` operations record no graph: their results are leaves.
+_grad_enabled = True
+
+
+class no_grad:
+    """Context manager: operations inside record no graph (like torch.no_grad).
+
+    Use it for evaluation and for parameter updates, w ← w − ε ∂C/∂w.
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous = _grad_enabled
+        _grad_enabled = False
+        return self
+
+    def __exit__(self, *exc_info):
+        global _grad_enabled
+        _grad_enabled = self._previous
+        return False
+
+
+def is_grad_enabled():
+    """True unless inside ``no_grad()``."""
+    return _grad_enabled
+
+
+def _node(data, op, parents):
+    """A new Value computed by op from parents (a leaf under no_grad)."""
+    out = object.__new__(Value)
+    out.data = data
+    out.grad = 0.0
+    out.label = ""
+    if _grad_enabled:
+        out.op = op.name
+        out.parents = parents
+    else:
+        out.op = ""
+        out.parents = ()
+    return out
+
+
+def _as_value(x):
+    """x as a Value: a number becomes a constant leaf; other types -> None."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        return None
+    return Value(x)
+
+
+def _binary(op, x, y):
+    # One of x, y is a Value; the other may be a plain number.
+    if not isinstance(x, Value) or not isinstance(y, Value):
+        x, y = _as_value(x), _as_value(y)
+        if x is None or y is None:
+            return NotImplemented  # Python then raises its TypeError
+    try:
+        data = op.forward(x.data, y.data)
+    except (ArithmeticError, ValueError) as error:
+        raise _op_error(op, (x, y), error) from None
+    if not _isfinite(data):
+        raise _op_error(op, (x, y), OverflowError())
+    return _node(data, op, (x, y))
+
+
+def _unary(op, x):
+    try:
+        data = op.forward(x.data)
+    except (ArithmeticError, ValueError) as error:
+        raise _op_error(op, (x,), error) from None
+    return _node(data, op, (x,))
+
+
+def weighted_sum(weights, inputs, bias=None):
+    """z = Σ_k w_k·x_k + b as one node: the article's weighted input.
+
+    Its local derivatives are dz/dw_k = x_k, dz/dx_k = w_k and dz/db = 1.
+    weights and inputs are equal-length sequences of Values or numbers.
+    """
+    weights, inputs = tuple(weights), tuple(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(f"weighted_sum: {len(weights)} weights but "
+                         f"{len(inputs)} inputs")
+    operands = weights + inputs + (() if bias is None else (bias,))
+    parents = tuple(map(_as_value, operands))
+    if None in parents:
+        bad = operands[parents.index(None)]
+        raise TypeError(f"weighted_sum: operands must be Values or real "
+                        f"numbers, not {type(bad).__name__}: {bad!r}")
+    try:
+        data = WEIGHTED_SUM.forward(*[p.data for p in parents])
+    except (ArithmeticError, ValueError) as error:
+        raise _op_error(WEIGHTED_SUM, parents, error) from None
+    if not _isfinite(data):
+        raise _op_error(WEIGHTED_SUM, parents, OverflowError())
+    return _node(data, WEIGHTED_SUM, parents)
+
+
+def describe(value):
+    """'-1.5' or '-1.5 (w2_22)': a Value's number and label, for messages."""
+    if value.label:
+        return f"{value.data!r} ({value.label})"
+    return repr(value.data)
+
+
+def _op_error(op, operands, error):
+    """The same kind of error, its message naming the op, values and labels."""
+    if op is WEIGHTED_SUM:
+        names = [f"[{i}]" for i in range(len(operands))]
+    else:
+        names = op.inputs
+    listed = ", ".join(f"{name} = {describe(v)}" for name, v in zip(names, operands))
+    if isinstance(error, OverflowError):
+        reason = "the result overflows a float"  # Python's own text is cryptic
+    else:
+        reason = str(error) or type(error).__name__
+    return type(error)(f"{op.name} ({op.expression}): {reason}; got {listed}")
