@@ -1,0 +1,16 @@
+"""nn: the article's network built out of engine Values.
+
+    import nn
+    net = nn.MLP(4, [4, 4, 1], seed=0)   # the 4-4-4-1 network
+    s = net([5.1, 3.5, 1.4, 0.2])        # the prediction s
+    net.weight(2, 2, 2)                  # (w_22)^2, labelled 'w2_22'
+
+Modules: Module, Neuron, Layer, MLP (layers.py, module.py); load(path) builds
+a network from a file written by ``save``.
+"""
+
+from nn.layers import ACTIVATIONS, MLP, Layer, Neuron, load, parameter_name
+from nn.module import ModelFormatError, Module
+
+__all__ = ["Module", "Neuron", "Layer", "MLP", "load", "ModelFormatError",
+           "ACTIVATIONS", "parameter_name"]

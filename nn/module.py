@@ -1,0 +1,269 @@
+"""Module: what every network part shares — its parameters, saving and loading.
+
+As in PyTorch, a module owns parameters (here: Values) and hands them out by
+name, in a fixed order:
+
+    net.named_parameters()   {'w1_11': Value, 'w1_12': Value, ..., 'b3_1': Value}
+    net.parameters()         the same Values, as a list
+    net.zero_grad()          every ∂C/∂w back to 0
+    net.state_dict()         {'w1_11': 0.123..., ...}: plain floats, a copy
+    net.load_state_dict(d)   checks everything, then copies the numbers in
+    net.save(path)           JSON, written to a temporary file and renamed
+    net.load(path)           reads such a file into this module
+
+The file format (version 1) is plain JSON, readable by anything:
+
+    {"format": "chainrule-model",
+     "version": 1,
+     "architecture": {"type": "MLP", "nin": 4, "nouts": [4, 4, 1],
+                      "activation": "tanh", "output_activation": "linear"},
+     "parameters": {"w1_11": 0.12, ..., "b3_1": -0.05}}
+
+Floats are written with ``repr`` precision, so a saved model loads back
+bit for bit. No pickle: loading a file never runs code from it.
+"""
+
+import json
+import math
+import numbers
+import os
+import secrets
+
+__all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
+           "read_model_file"]
+
+FORMAT_NAME = "chainrule-model"
+FORMAT_VERSION = 1
+
+
+class ModelFormatError(ValueError):
+    """A state dict or model file that cannot be loaded; the message says why.
+
+    Raised before anything is changed: the model keeps its parameters.
+    """
+
+
+class Module:
+    """Base class of Neuron, Layer and MLP.
+
+    A subclass defines ``named_parameters()`` (name -> Value, in a stable
+    order) and ``architecture()`` (a JSON-ready dict that, with
+    ``from_architecture``, rebuilds a module of the same shape).
+    """
+
+    def named_parameters(self):
+        """An ordered dict: parameter name -> Value."""
+        raise NotImplementedError
+
+    def architecture(self):
+        """The shape of the module as a JSON-ready dict."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_architecture(cls, architecture):
+        """A new module with the given architecture (parameters still random)."""
+        raise NotImplementedError
+
+    # -- parameters -------------------------------------------------------------
+    def parameters(self):
+        """Every parameter Value, in the order of ``named_parameters()``."""
+        return list(self.named_parameters().values())
+
+    def zero_grad(self):
+        """Set ∂C/∂p back to 0 for every parameter p (gradients accumulate)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def num_parameters(self):
+        """How many weights and biases the module has (45 for 4-4-4-1)."""
+        return len(self.named_parameters())
+
+    # -- state dicts ------------------------------------------------------------
+    def state_dict(self):
+        """A copy of every parameter's number: {name: float}."""
+        return {name: p.data for name, p in self.named_parameters().items()}
+
+    def load_state_dict(self, state_dict):
+        """Copy the numbers of ``state_dict`` into the parameters.
+
+        Everything is checked first — the same names, no missing or extra
+        ones, every value a finite real number — and a ModelFormatError names
+        the first problem found. On error no parameter has changed.
+        """
+        numbers_by_name = self._checked_state(state_dict)
+        parameters = self.named_parameters()
+        for name, number in numbers_by_name.items():
+            parameters[name].data = number
+        return self
+
+    def _checked_state(self, state_dict, source="state dict"):
+        """{name: float} from state_dict, or a ModelFormatError saying what is wrong."""
+        if not isinstance(state_dict, dict):
+            raise ModelFormatError(f"{source}: expected a dict of parameter name -> "
+                                   f"number, got {type(state_dict).__name__}")
+        expected = list(self.named_parameters())
+        missing = [name for name in expected if name not in state_dict]
+        extra = [name for name in state_dict if name not in set(expected)]
+        if missing or extra:
+            problems = []
+            if missing:
+                problems.append(f"missing {_some(missing)}")
+            if extra:
+                problems.append(f"unexpected {_some(extra)}")
+            raise ModelFormatError(
+                f"{source} does not fit {self!r} ({len(expected)} parameters): "
+                + "; ".join(problems))
+        checked = {}
+        for name in expected:
+            checked[name] = _finite_number(state_dict[name], f"{source}: parameter {name!r}")
+        return checked
+
+    # -- files ------------------------------------------------------------------
+    def to_json(self):
+        """The model file's content as a string (see the module docstring)."""
+        for name, p in self.named_parameters().items():
+            if not (isinstance(p.data, float) and math.isfinite(p.data)):
+                raise ValueError(f"cannot save {self!r}: parameter {name!r} is "
+                                 f"{p.data!r}, not a finite number")
+        document = {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "architecture": self.architecture(),
+            "parameters": self.state_dict(),
+        }
+        return json.dumps(document, indent=1, allow_nan=False) + "\n"
+
+    def save(self, path):
+        """Write the model to ``path`` as JSON, atomically.
+
+        The text goes to a temporary file in the same directory, which then
+        replaces ``path`` in one step (os.replace): a reader sees the old file
+        or the new one, never half of one. If anything fails — a model with a
+        non-finite parameter, a missing or read-only directory — an existing
+        file at ``path`` is left as it was.
+        """
+        text = self.to_json()  # fails before any file is touched
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        temporary = os.path.join(
+            directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+        # os.open with mode 0o666 lets the umask decide the permissions, as for
+        # any new file (tempfile would make it private to the owner).
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.remove(temporary)
+            raise
+
+    def load(self, path):
+        """Read a file written by ``save`` into this module; returns self.
+
+        The file must hold this module's architecture. The whole file is
+        checked before any parameter changes (ModelFormatError otherwise).
+        To build a new network from a file instead, use ``MLP.from_file(path)``
+        or ``nn.load(path)``.
+        """
+        document = read_model_file(path)
+        if document["architecture"] != self.architecture():
+            raise ModelFormatError(
+                f"{os.fspath(path)}: the file holds "
+                f"{_describe_architecture(document['architecture'])}, "
+                f"but this model is {_describe_architecture(self.architecture())}")
+        return _load_document(self, document, path)
+
+    @classmethod
+    def from_file(cls, path):
+        """A new module built from a file written by ``save``."""
+        document = read_model_file(path)
+        architecture = document["architecture"]
+        if architecture.get("type") != cls.__name__:
+            raise ModelFormatError(f"{os.fspath(path)}: the file holds "
+                                   f"{_describe_architecture(architecture)}, not a "
+                                   f"{cls.__name__}")
+        return _load_document(cls.from_architecture(architecture), document, path)
+
+
+def _load_document(module, document, path):
+    """Check document's parameters against module, then copy them in; module."""
+    numbers_by_name = module._checked_state(document["parameters"], source=os.fspath(path))
+    parameters = module.named_parameters()
+    for name, number in numbers_by_name.items():
+        parameters[name].data = number
+    return module
+
+
+def read_model_file(path):
+    """The checked JSON document of a model file, or a ModelFormatError.
+
+    Checks the envelope — valid JSON, the format name, a known version, an
+    architecture dict and a parameters dict — not the parameters themselves
+    (that needs the model: see ``Module.load``).
+    """
+    where = os.fspath(path)
+    with open(where, encoding="utf-8") as file:
+        text = file.read()
+    try:
+        # parse_constant rejects NaN and Infinity, which Python's json would accept
+        document = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise ModelFormatError(f"{where} is not valid JSON (truncated or damaged?): "
+                               f"{error}") from None
+    except ModelFormatError as error:
+        raise ModelFormatError(f"{where}: {error}") from None
+    if not isinstance(document, dict):
+        raise ModelFormatError(f"{where}: expected a JSON object, got "
+                               f"{type(document).__name__}")
+    if document.get("format") != FORMAT_NAME:
+        raise ModelFormatError(f"{where}: not a chainrule model file (its \"format\" is "
+                               f"{document.get('format')!r}, expected {FORMAT_NAME!r})")
+    version = document.get("version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise ModelFormatError(f"{where}: format version {version!r} is not supported "
+                               f"(this chainrule reads version {FORMAT_VERSION})")
+    for key in ("architecture", "parameters"):
+        if not isinstance(document.get(key), dict):
+            raise ModelFormatError(f"{where}: {key!r} must be a JSON object, got "
+                                   f"{type(document.get(key)).__name__}")
+    extra = sorted(set(document) - {"format", "version", "architecture", "parameters"})
+    if extra:
+        raise ModelFormatError(f"{where}: unexpected top-level keys {extra}")
+    return document
+
+
+def _reject_constant(name):
+    raise ModelFormatError(f"{name} is not a finite number")
+
+
+def _finite_number(value, what):
+    """value as a finite float, or a ModelFormatError naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ModelFormatError(f"{what} must be a real number, got "
+                               f"{type(value).__name__}: {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        raise ModelFormatError(f"{what} must be finite, got {value!r}")
+    return number
+
+
+def _some(names, shown=5):
+    listed = ", ".join(repr(name) for name in names[:shown])
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return f"{listed}{more}"
+
+
+def _describe_architecture(architecture):
+    """'MLP 4-4-4-1 (tanh, output linear)' or the raw dict if it is not an MLP."""
+    if architecture.get("type") == "MLP" and isinstance(architecture.get("nouts"), list):
+        sizes = "-".join(str(n) for n in [architecture.get("nin")] + architecture["nouts"])
+        return (f"an MLP {sizes} (activation {architecture.get('activation')}, "
+                f"output {architecture.get('output_activation')})")
+    return repr(architecture)
