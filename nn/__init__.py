@@ -10,7 +10,9 @@ a network from a file written by ``save``.
 """
 
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron, load, parameter_name
+from nn.matrix import BackpropResult, from_matrices, matrix_backprop, to_matrices
 from nn.module import ModelFormatError, Module
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "ModelFormatError",
-           "ACTIVATIONS", "parameter_name"]
+           "ACTIVATIONS", "parameter_name",
+           "to_matrices", "from_matrices", "matrix_backprop", "BackpropResult"]
