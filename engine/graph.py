@@ -26,6 +26,8 @@ __all__ = ["topological_order", "backward", "backward_steps", "grad",
 
 _isfinite = math.isfinite
 _data = attrgetter("data")
+# name -> derivative rule, looked up once per node in the backward loop
+_DERIVATIVES = {name: op.derivatives for name, op in OPS.items()}
 
 
 def topological_order(root):
@@ -43,6 +45,9 @@ def topological_order(root):
         for parent in parents:
             if parent not in visited:
                 visited.add(parent)
+                if not parent.parents:
+                    order.append(parent)  # a leaf has nothing to wait for
+                    continue
                 stack.append((parent, iter(parent.parents)))
                 break  # finish this parent first; come back to node later
         else:
@@ -69,6 +74,14 @@ def _local_derivatives(node, *inputs_and_out):
                                f"{node.op}'s local derivative: {error}") from None
 
 
+def _local_derivatives_or_nan(node, datas):
+    """Local derivatives for display; nan where the rule is undefined."""
+    try:
+        return OPS[node.op].derivatives(*datas, node.data)
+    except (ArithmeticError, ValueError):
+        return (math.nan,) * len(datas)
+
+
 def _gradients(root, gradient):
     """One reverse pass in floats: (order, {node: d root / d node · gradient}).
 
@@ -80,21 +93,39 @@ def _gradients(root, gradient):
     node = root
     try:
         for node in reversed(order):
-            g = pass_grads[node]
-            # grad + g is what backward will store; checking it also catches
-            # a finite g that would overflow the accumulated gradient.
-            if not _isfinite(node.grad + g):
-                raise _nonfinite_error(node, node.grad + g)
             parents = node.parents
-            if parents:
-                local = OPS[node.op].derivatives(*map(_data, parents), node.data)
+            g = pass_grads[node]
+            if not parents or g == 0.0:
+                # A leaf has no one to send to; a zero gradient (say, below a
+                # relu that is off) would send exactly 0 to every parent.
+                continue
+            rule = _DERIVATIVES[node.op]
+            # The chain rule: each parent receives g · d(node)/d(parent).
+            # One- and two-input ops are spelled out: they are most nodes,
+            # and this loop is the engine's hottest.
+            if len(parents) == 2:
+                x, y = parents
+                dx, dy = rule(x.data, y.data, node.data)
+                pass_grads[x] += g * dx
+                pass_grads[y] += g * dy
+            elif len(parents) == 1:
+                (x,) = parents
+                (dx,) = rule(x.data, node.data)
+                pass_grads[x] += g * dx
+            else:
+                local = rule(*[p.data for p in parents], node.data)
                 for parent, local_derivative in zip(parents, local):
                     pass_grads[parent] += g * local_derivative
     except (ArithmeticError, ValueError) as error:
-        if isinstance(error, FloatingPointError):
-            raise
         raise _nonfinite_error(node, "undefined",
                                f"{node.op}'s local derivative: {error}") from None
+    # Checked once here rather than per node: a non-finite gradient spreads
+    # to every node below it, so the first one in order is where it started.
+    for node, g in pass_grads.items():
+        if not _isfinite(node.grad + g):
+            first = next(n for n in reversed(order)
+                         if not _isfinite(n.grad + pass_grads[n]))
+            raise _nonfinite_error(first, first.grad + pass_grads[first])
     return order, pass_grads
 
 
@@ -147,9 +178,14 @@ def backward_steps(root, gradient=1.0):
             raise _nonfinite_error(node, node.grad)
         sends = []
         if node.parents:
-            local = _local_derivatives(node, *map(_data, node.parents), node.data)
+            datas = [p.data for p in node.parents]
+            if g == 0.0:
+                # backward() skips a zero gradient: it sends exactly 0.
+                local = _local_derivatives_or_nan(node, datas)
+            else:
+                local = _local_derivatives(node, *datas, node.data)
             for parent, local_derivative in zip(node.parents, local):
-                contribution = g * local_derivative
+                contribution = g * local_derivative if g != 0.0 else 0.0
                 pass_grads[parent] += contribution
                 # start + this pass's sum so far: the same sum backward() makes
                 parent.grad = start[parent] + pass_grads[parent]

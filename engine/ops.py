@@ -145,11 +145,12 @@ def _weighted_sum_forward(*inputs):
 
 
 def _weighted_sum_derivatives(*inputs_and_out):
+    # inputs_and_out = (w_1..w_n, x_1..x_n[, b], z)
     # dz/dw_k = x_k, dz/dx_k = w_k, dz/db = 1
-    inputs = inputs_and_out[:-1]
-    n = len(inputs) // 2
-    weights, xs = inputs[:n], inputs[n:2 * n]
-    return xs + weights + ((1.0,) if len(inputs) % 2 else ())
+    n = (len(inputs_and_out) - 1) // 2
+    weights, xs = inputs_and_out[:n], inputs_and_out[n:2 * n]
+    has_bias = len(inputs_and_out) % 2 == 0
+    return xs + weights + ((1.0,) if has_bias else ())
 
 
 # -- the table ----------------------------------------------------------------

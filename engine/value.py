@@ -21,10 +21,13 @@ _isfinite = math.isfinite
 
 def _real(data, what="Value data"):
     """data as a finite float, or a TypeError / ValueError that says why not."""
-    if isinstance(data, bool) or not isinstance(data, numbers.Real):
+    if type(data) is float or type(data) is int:  # the common case, quickly
+        data = float(data)
+    elif isinstance(data, bool) or not isinstance(data, numbers.Real):
         raise TypeError(f"{what} must be a real number (int, float or numpy "
                         f"scalar), not {type(data).__name__}: {data!r}")
-    data = float(data)
+    else:
+        data = float(data)
     if not _isfinite(data):
         raise ValueError(f"{what} must be finite, got {data}")
     return data
@@ -188,9 +191,10 @@ def _as_value(x):
     """x as a Value: a number becomes a constant leaf; other types -> None."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        return None
-    return Value(x)
+    if type(x) is float or type(x) is int or (
+            isinstance(x, numbers.Real) and not isinstance(x, bool)):
+        return Value(x)
+    return None
 
 
 def _binary(op, x, y):
@@ -226,12 +230,11 @@ def weighted_sum(weights, inputs, bias=None):
     if len(weights) != len(inputs):
         raise ValueError(f"weighted_sum: {len(weights)} weights but "
                          f"{len(inputs)} inputs")
-    operands = weights + inputs + (() if bias is None else (bias,))
-    parents = tuple(map(_as_value, operands))
-    if None in parents:
-        bad = operands[parents.index(None)]
-        raise TypeError(f"weighted_sum: operands must be Values or real "
-                        f"numbers, not {type(bad).__name__}: {bad!r}")
+    parents = weights + inputs if bias is None else weights + inputs + (bias,)
+    for operand in parents:
+        if type(operand) is not Value:  # numbers become constant leaves
+            parents = tuple(_as_value_or_raise(WEIGHTED_SUM, p) for p in parents)
+            break
     try:
         data = WEIGHTED_SUM.forward(*[p.data for p in parents])
     except (ArithmeticError, ValueError) as error:
@@ -239,6 +242,14 @@ def weighted_sum(weights, inputs, bias=None):
     if not _isfinite(data):
         raise _op_error(WEIGHTED_SUM, parents, OverflowError())
     return _node(data, WEIGHTED_SUM, parents)
+
+
+def _as_value_or_raise(op, x):
+    value = _as_value(x)
+    if value is None:
+        raise TypeError(f"{op.name}: operands must be Values or real numbers, "
+                        f"not {type(x).__name__}: {x!r}")
+    return value
 
 
 def describe(value):
