@@ -10,8 +10,7 @@ topological_order, and the op table OPS (ops.py), where every op is defined.
 """
 
 from engine.gradcheck import GradcheckReport, gradcheck
-from engine.graph import (BackwardStep, Send, backward_steps, grad,
-                          topological_order, zero_grad)
+from engine.graph import BackwardStep, Send, backward_steps, grad, topological_order, zero_grad
 from engine.ops import OPS, Op
 from engine.value import Value, describe, is_grad_enabled, no_grad, weighted_sum
 

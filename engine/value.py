@@ -11,8 +11,22 @@ import math
 import numbers
 
 from engine import graph
-from engine.ops import (ADD, DIV, EXP, LOG, MUL, NEG, POW, POW_SCALAR, RELU,
-                        SIGMOID, SQRT, SUB, TANH, WEIGHTED_SUM)
+from engine.ops import (
+    ADD,
+    DIV,
+    EXP,
+    LOG,
+    MUL,
+    NEG,
+    POW,
+    POW_SCALAR,
+    RELU,
+    SIGMOID,
+    SQRT,
+    SUB,
+    TANH,
+    WEIGHTED_SUM,
+)
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "weighted_sum"]
 
