@@ -1,0 +1,126 @@
+"""Costs: how far the network's output s is from the target y.
+
+Each loss takes one output and one target, or equal-length sequences of them,
+and returns the cost C as a Value labelled 'C'. Over a data set the cost is
+the mean of the per-sample costs,
+
+    C = (1/n) Σ_i cost(s_i, y_i),
+
+so ∂C/∂w does not grow with the number of samples and one learning rate ε
+serves any data-set size. The per-sample formulas are the ones matrix_backprop
+uses, so the engine and the matrix form can be compared digit for digit.
+
+    mse                   (s − y)²                 dC/ds = 2(s − y)
+    binary_cross_entropy  softplus(s) − y·s        dC/ds = σ(s) − y   (s a logit)
+    hinge                 max(0, 1 − y·s)          dC/ds = −y if y·s < 1, else 0
+"""
+
+import numbers
+
+from engine import Value
+
+__all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES"]
+
+
+def softplus(s):
+    """softplus(s) = ln(1 + e^s) = max(s, 0) + ln(1 + e^−|s|), as Values.
+
+    Its derivative is σ(s). Written the second way, e^−|s| is at most 1, so
+    nothing overflows: softplus(1000) = 1000 and softplus(−1000) ≈ 0 exactly.
+    The branch on the sign of s picks which form of max(s, 0) and |s| to
+    record; both are the same function. (Spelling |s| with relu would make the
+    derivative at s = 0 come out as 0 instead of σ(0) = 1/2, since relu'(0) = 0.)
+    """
+    s = _as_value(s, "softplus", "s")
+    if s.data >= 0.0:
+        return s + (1.0 + (-s).exp()).log()       # s + ln(1 + e^−s)
+    return (1.0 + s.exp()).log()                  # 0 + ln(1 + e^s)
+
+
+def mse(pred, target):
+    """Mean squared error: C = (1/n) Σ (s_i − y_i)², so dC/ds_i = 2(s_i − y_i)/n."""
+    return _mean_cost("mse", lambda s, y: (s - y) ** 2, pred, target)
+
+
+def binary_cross_entropy(logit, target):
+    """Binary cross-entropy on logits: C = (1/n) Σ softplus(s_i) − y_i·s_i.
+
+    s is the output before any sigmoid (a logit), y is 0 or 1. This equals
+    −y·ln σ(s) − (1 − y)·ln(1 − σ(s)), but stays finite for any s, and its
+    gradient is the familiar dC/ds_i = (σ(s_i) − y_i)/n. Build the network
+    with output_activation="linear" (the default) for this loss.
+    """
+    return _mean_cost("binary_cross_entropy", lambda s, y: softplus(s) - y * s,
+                      logit, target)
+
+
+def hinge(score, target):
+    """Hinge loss (micrograd's demo): C = (1/n) Σ max(0, 1 − y_i·s_i), y = ±1.
+
+    A sample costs nothing once it is on the right side with margin 1
+    (y·s >= 1); otherwise dC/ds_i = −y_i/n.
+    """
+    targets = _as_targets("hinge", score, target)
+    for y in targets:
+        if y not in (-1.0, 1.0):
+            raise ValueError(f"hinge: targets must be -1 or +1, got {y!r} "
+                             f"(map 0/1 labels with y = 2·label − 1)")
+    return _mean_cost("hinge", lambda s, y: (1.0 - y * s).relu(), score, target)
+
+
+# fit() and the command line look losses up by name.
+LOSSES = {
+    "mse": mse,
+    "binary_cross_entropy": binary_cross_entropy,
+    "bce": binary_cross_entropy,
+    "hinge": hinge,
+}
+
+
+# -- helpers -----------------------------------------------------------------------
+
+def _is_sequence(x):
+    return not isinstance(x, (Value, numbers.Real)) and hasattr(x, "__len__")
+
+
+def _as_value(x, loss_name, what):
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{loss_name}: {what} must be a Value or a real number, "
+                        f"not {type(x).__name__}: {x!r}")
+    return Value(x)
+
+
+def _as_targets(loss_name, pred, target):
+    """The targets as a list of floats, one per prediction (checked)."""
+    targets = list(target) if _is_sequence(target) else [target]
+    n_preds = len(pred) if _is_sequence(pred) else 1
+    if _is_sequence(pred) != _is_sequence(target) or len(targets) != n_preds:
+        raise ValueError(f"{loss_name}: {n_preds} prediction(s) but "
+                         f"{len(targets)} target(s); give one target per prediction")
+    floats = []
+    for y in targets:
+        if isinstance(y, Value):
+            y = y.data
+        if isinstance(y, bool) or not isinstance(y, numbers.Real):
+            raise TypeError(f"{loss_name}: targets must be real numbers, "
+                            f"not {type(y).__name__}: {y!r}")
+        floats.append(float(y))
+    return floats
+
+
+def _mean_cost(loss_name, per_sample, pred, target):
+    """C = (1/n) Σ per_sample(s_i, y_i), labelled 'C'."""
+    targets = _as_targets(loss_name, pred, target)
+    preds = list(pred) if _is_sequence(pred) else [pred]
+    if not preds:
+        raise ValueError(f"{loss_name}: no predictions (the mean of nothing is undefined)")
+    costs = [per_sample(_as_value(s, loss_name, "a prediction"), y)
+             for s, y in zip(preds, targets)]
+    total = costs[0]
+    for cost in costs[1:]:
+        total = total + cost
+    cost = total / len(costs) if len(costs) > 1 else total
+    cost.label = "C"
+    return cost

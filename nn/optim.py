@@ -1,0 +1,75 @@
+"""Gradient descent: w ← w − ε ∂C/∂w for every weight and bias.
+
+    opt = SGD(net.parameters(), lr=0.1)
+    for epoch in range(100):
+        cost = mse([net(x) for x in X], y)
+        opt.zero_grad()      # gradients accumulate, so clear last step's
+        cost.backward()      # ∂C/∂w into every w.grad
+        opt.step()           # w ← w − ε ∂C/∂w
+"""
+
+import math
+import numbers
+
+from engine import Value, no_grad
+
+__all__ = ["SGD"]
+
+
+class SGD:
+    """Stochastic gradient descent, with optional momentum (PyTorch's convention).
+
+    params   -- the Values to train (e.g. ``net.parameters()``)
+    lr       -- the learning rate ε > 0
+    momentum -- μ in [0, 1). With μ > 0 each parameter keeps a velocity v:
+                v ← μ·v + ∂C/∂w, then w ← w − ε·v  (v starts at ∂C/∂w).
+                With μ = 0 this is the article's w ← w − ε ∂C/∂w.
+
+    ``step()`` changes ``.data`` in place, so every parameter stays the same
+    Value object: a network, a drawing or a list that holds it sees the update.
+    """
+
+    def __init__(self, params, lr, momentum=0.0):
+        self.params = list(params)
+        for i, p in enumerate(self.params):
+            if not isinstance(p, Value):
+                raise TypeError(f"SGD: parameter {i} is a {type(p).__name__}, "
+                                f"not a Value; pass net.parameters()")
+        if len({id(p) for p in self.params}) != len(self.params):
+            # A parameter listed twice would be updated twice per step.
+            raise ValueError("SGD: a parameter appears more than once in params")
+        self.lr = _positive_number("lr", lr)
+        if (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)
+                or not 0.0 <= momentum < 1.0):
+            raise ValueError(f"SGD: momentum must be a number in [0, 1), got {momentum!r}")
+        self.momentum = float(momentum)
+        self.velocities = [None] * len(self.params)  # v per parameter, once stepped
+
+    def zero_grad(self):
+        """Set ∂C/∂w = 0 for every parameter (gradients accumulate otherwise)."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self):
+        """One update of every parameter: w ← w − ε ∂C/∂w (or −ε·v with momentum)."""
+        lr, momentum = self.lr, self.momentum
+        # No graph is recorded for the update itself: it is not part of C.
+        with no_grad():
+            for i, p in enumerate(self.params):
+                gradient = p.grad
+                if momentum:
+                    previous = self.velocities[i]
+                    velocity = gradient if previous is None else momentum * previous + gradient
+                    self.velocities[i] = velocity
+                    gradient = velocity
+                p.data = p.data - lr * gradient
+
+    def __repr__(self):
+        return f"SGD({len(self.params)} parameters, lr={self.lr:g}, momentum={self.momentum:g})"
+
+
+def _positive_number(name, x):
+    if (isinstance(x, bool) or not isinstance(x, numbers.Real)
+            or not math.isfinite(x) or x <= 0):
+        raise ValueError(f"SGD: {name} must be a positive number, got {x!r}")
+    return float(x)
