@@ -4,15 +4,20 @@
     net = nn.MLP(4, [4, 4, 1], seed=0)   # the 4-4-4-1 network
     s = net([5.1, 3.5, 1.4, 0.2])        # the prediction s
     net.weight(2, 2, 2)                  # (w_22)^2, labelled 'w2_22'
+    print(nn.explain((s - 1) ** 2, net.weight(2, 2, 2)))   # the chain rule
 
-Modules: Module, Neuron, Layer, MLP (layers.py, module.py); load(path) builds
-a network from a file written by ``save``.
+Modules: Module, Neuron, Layer, MLP; nn.load(path) builds a network from a
+file written by ``net.save(path)``. The matrix form: to_matrices,
+from_matrices, matrix_backprop. to_torch needs PyTorch (never a dependency).
 """
 
+from nn.explain import Explanation, explain
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron, load, parameter_name
 from nn.matrix import BackpropResult, from_matrices, matrix_backprop, to_matrices
 from nn.module import ModelFormatError, Module
+from nn.torch_bridge import to_torch
 
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "ModelFormatError",
            "ACTIVATIONS", "parameter_name",
-           "to_matrices", "from_matrices", "matrix_backprop", "BackpropResult"]
+           "to_matrices", "from_matrices", "matrix_backprop", "BackpropResult",
+           "explain", "Explanation", "to_torch"]

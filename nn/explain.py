@@ -1,0 +1,490 @@
+"""explain(C, w): the chain rule written out, path by path.
+
+The derivative of an output with respect to a parameter is a sum over every
+path from the output down to the parameter, of the product of the local
+derivatives along the path:
+
+    dC/d(w_22)^2 = dC/ds · ds/d(a_2)^3 · d(a_2)^3/d(z_2)^3 · d(z_2)^3/d(w_22)^2
+
+in the 4-4-4-1 network with C = (s − y)² (one path through the network). Each
+local derivative comes from the engine's op table — the same numbers
+backward() uses — and the sum is checked against ``engine.grad``.
+
+Nodes are named from their labels in the article's notation ('w2_22' is
+(w_22)^2, 'z3_2' is (z_2)^3, 'x_1', 's', 'C' stay as they are). An unlabelled
+node is named by its op and its parents, e.g. (s − 0.5)^2; when that name
+would be long it becomes u1, u2, ..., listed under the explanation. A constant
+leaf is named by its number.
+
+The number of paths can grow exponentially with depth, so explain counts them
+first (dynamic programming over the graph). Above ``limit`` it does not list
+them: it groups them by layer instead, showing for each weighted input
+(z_j)^l the paths through it, dC/d(z_j)^l and d(z_j)^l/dw.
+"""
+
+import math
+import re
+
+from engine import OPS, grad, topological_order
+
+__all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name"]
+
+# 'w2_22', 'b3_1', 'z3_2', 'a3_2': kind, layer, indices
+_LAYER_LABEL = re.compile(r"^([wbza])(\d+)_([0-9,]+)$")
+# 'x_2', 's_1': a letter (or word) with a subscript
+_SUBSCRIPT_LABEL = re.compile(r"^([A-Za-z]+)_([0-9A-Za-z,]+)$")
+
+_LONG_NAME = 28  # names longer than this become u1, u2, ...
+
+
+def node_name(node, latex=False):
+    """The article's name of a labelled node: 'w2_22' -> '(w_22)^2' (or LaTeX).
+
+    Returns '' for an unlabelled node (explain names those from their op).
+    """
+    label = node.label
+    if not label:
+        return ""
+    match = _LAYER_LABEL.match(label)
+    if match:
+        kind, layer, indices = match.groups()
+        if latex:
+            return f"({kind}_{{{indices}}})^{{{layer}}}"
+        return f"({kind}_{indices})^{layer}"
+    match = _SUBSCRIPT_LABEL.match(label)
+    if match and latex:
+        base, sub = match.groups()
+        base = base if len(base) == 1 else rf"\mathrm{{{base}}}"
+        return f"{base}_{{{sub}}}"
+    if latex and len(label) > 1:
+        return r"\mathrm{" + _latex_escape(label) + "}"
+    return label
+
+
+def _latex_escape(text):
+    for plain, escaped in (("\\", r"\backslash "), ("_", r"\_"), ("%", r"\%"),
+                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"),
+                           ("{", r"\{"), ("}", r"\}")):
+        text = text.replace(plain, escaped)
+    return text
+
+
+def _number(x):
+    return f"{x:.6g}"
+
+
+class _Namer:
+    """Names for every node: labels in the article's notation, else from the op.
+
+    An unlabelled node is named by its op and its parents' names, looking at
+    most _DEPTH levels up and only while the name stays short; otherwise it
+    gets a placeholder u1, u2, ... in the order it is first named.
+    """
+
+    _DEPTH = 3
+
+    def __init__(self):
+        self.text = {}
+        self.latex = {}
+        self.placeholders = []  # the nodes named u1, u2, ...
+
+    def name(self, node, latex=False):
+        if node not in self.text:
+            named = self._inline(node, self._DEPTH)
+            if named is None:
+                self.placeholders.append(node)
+                n = len(self.placeholders)
+                named = (f"u{n}", f"u_{{{n}}}")
+            self.text[node], self.latex[node] = named
+        return self.latex[node] if latex else self.text[node]
+
+    def _inline(self, node, depth):
+        """(text, latex) without placeholders, or None if too deep or too long."""
+        if node in self.text:
+            return self.text[node], self.latex[node]
+        if node.label:
+            return node_name(node), node_name(node, latex=True)
+        if not node.parents:
+            return _number(node.data), _number(node.data)
+        # Σ w·x + b, unlabelled, has too many operands to name inline
+        if depth == 0 or node.op == "weighted_sum":
+            return None
+        parents = [self._inline(p, depth - 1) for p in node.parents]
+        if None in parents:
+            return None
+        text = self._from_op(node, [t for t, _ in parents], latex=False)
+        if len(text) > _LONG_NAME:
+            return None
+        return text, self._from_op(node, [x for _, x in parents], latex=True)
+
+    @staticmethod
+    def _from_op(node, names, latex):
+        """The node's name from its op and its parents' names."""
+        operands = [_wrapped(name) for name in names]
+        op = node.op
+        if op in ("add", "sub", "mul", "div"):
+            x, y = operands
+            if latex:
+                if op == "div":
+                    return rf"\frac{{{names[0]}}}{{{names[1]}}}"
+                symbol = {"add": "+", "sub": "-", "mul": r"\cdot"}[op]
+            else:
+                symbol = OPS[op].symbol if op != "mul" else "·"
+            return f"{x} {symbol} {y}"
+        if op in ("pow", "pow_scalar"):
+            x, y = operands
+            return f"{x}^{{{names[1]}}}" if latex else f"{x}^{y}"
+        if op == "neg":
+            return f"-{operands[0]}" if latex else f"−{operands[0]}"
+        x = names[0]
+        if latex:
+            return {"exp": f"e^{{{x}}}", "log": rf"\log({x})", "sqrt": rf"\sqrt{{{x}}}",
+                    "tanh": rf"\tanh({x})", "sigmoid": rf"\sigma({x})",
+                    "relu": rf"\mathrm{{ReLU}}({x})"}.get(op, rf"\mathrm{{{op}}}({x})")
+        return f"{OPS[op].symbol}({x})"
+
+
+def _wrapped(name):
+    """A compound name in parentheses, so that 'x − y' reads right inside another.
+
+    Only a space outside all parentheses makes a name compound: 's − 0.5' is
+    wrapped, 'log(1 + exp(s))' and '(w_22)^2' are not.
+    """
+    depth = 0
+    for character in name:
+        if character in "({[":
+            depth += 1
+        elif character in ")}]":
+            depth -= 1
+        elif character == " " and depth == 0:
+            return f"({name})"
+    return name
+
+
+# 'C', 's', 'x_1', 'u1' and the article's '(a_2)^3' need no parentheses after d
+_PLAIN_NAME = re.compile(r"^([A-Za-z]\w*|\([a-z]_[0-9,]+\)\^\d+)$")
+
+
+def _d(name):
+    """The name as written after d in dC/ds: 'd(a_2)^3', 'd(s − 0.5)', 'd(exp(s))'."""
+    if _PLAIN_NAME.match(name) or _enclosed(name):
+        return name
+    return f"({name})"
+
+
+def _enclosed(name):
+    """True if the whole name is inside one pair of parentheses: '(s − 0.5)'."""
+    if not name.startswith("("):
+        return False
+    depth = 0
+    for position, character in enumerate(name):
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth == 0:
+            return position == len(name) - 1
+    return False
+
+
+class Factor:
+    """One local derivative on a path: d(child)/d(parent), from the op table.
+
+    child, parent -- the Values; index -- the parent's position among child's parents
+    op            -- the op that made child; formula -- its derivative as text
+    value         -- the number; text, latex -- 'd(a_2)^3/d(z_2)^3' and its LaTeX
+    """
+
+    __slots__ = ("child", "parent", "index", "op", "formula", "value", "text", "latex")
+
+    def __init__(self, child, parent, index, op, formula, value, text, latex):
+        self.child, self.parent, self.index = child, parent, index
+        self.op, self.formula, self.value = op, formula, value
+        self.text, self.latex = text, latex
+
+    def __repr__(self):
+        return f"Factor({self.text} = {self.value!r})"
+
+
+class Path(list):
+    """A path from the output down to the parameter: a list of Values, output first.
+
+    factors -- the local derivative of each step (one fewer than the nodes)
+    product -- their product, this path's share of the derivative
+    """
+
+    def __init__(self, nodes, factors):
+        super().__init__(nodes)
+        self.factors = factors
+        self.product = math.prod(f.value for f in factors) if factors else 1.0
+
+
+class LayerGroup:
+    """The paths through layer l's weighted inputs, when they are too many to list.
+
+    rows -- (node, paths through it, d output/d node, d node/d param, their product)
+    """
+
+    def __init__(self, layer, rows):
+        self.layer = layer
+        self.rows = rows
+        self.paths = sum(row[1] for row in rows)
+        self.total = math.fsum(row[4] for row in rows)
+
+
+class Explanation:
+    """What ``explain`` found. Print it for the terminal; notebooks show it in LaTeX.
+
+    output, param -- the Values; count -- the number of paths between them
+    paths         -- every Path (a list of Values, output first, with .factors),
+                     or [] when there were more than ``limit`` (see ``groups``)
+    groups        -- LayerGroups when the paths were too many to list, else []
+    nodes         -- every Value that lies on some path (for highlighting)
+    total         -- the sum over paths of the products of local derivatives
+    autograd      -- engine.grad(output, param), computed independently
+    agrees        -- |total − autograd| <= rtol · max(1, |autograd|)
+    """
+
+    def __init__(self, output, param, count, paths, groups, nodes, total, autograd,
+                 limit, rtol, namer):
+        self.output, self.param = output, param
+        self.count, self.paths, self.groups, self.nodes = count, paths, groups, nodes
+        self.total, self.autograd = total, autograd
+        self.limit, self.rtol = limit, rtol
+        self.difference = abs(total - autograd)
+        self.agrees = self.difference <= rtol * max(1.0, abs(autograd))
+        self._namer = namer
+
+    @property
+    def grouped(self):
+        """True when the paths were too many to list and are grouped by layer."""
+        return self.count > self.limit
+
+    def name(self, node, latex=False):
+        """The name this explanation gives a node: '(w_22)^2', 's', 'u1', ..."""
+        return self._namer.name(node, latex)
+
+    # -- the terminal -------------------------------------------------------------
+    def __str__(self):
+        out, param = self.name(self.output), self.name(self.param)
+        goal = f"d{_d(out)}/d{_d(param)}"
+        plural = "path" if self.count == 1 else "paths"
+        lines = [f"{goal} by the chain rule: {self.count:,} {plural} from {out} to {param}"]
+        if self.count == 0:
+            lines.append(f"{out} does not depend on {param}, so {goal} = 0")
+        elif self.grouped:
+            lines += self._grouped_lines()
+        else:
+            lines += self._path_lines()
+        verdict = "agree" if self.agrees else "DISAGREE"
+        lines += ["",
+                  f"{goal} = {self.total!r}   (sum over {plural})",
+                  f"autograd  = {self.autograd!r}   (engine.grad)",
+                  f"{verdict}: |difference| = {self.difference:.3g} "
+                  f"(tolerance {self.rtol:g} · max(1, |autograd|))"]
+        lines += self._legend_lines()
+        return "\n".join(lines)
+
+    def _path_lines(self):
+        lines = []
+        width = max(len(f.text) for path in self.paths for f in path.factors) \
+            if any(path.factors for path in self.paths) else 0
+        for number, path in enumerate(self.paths, start=1):
+            route = " ← ".join(_wrapped(self.name(node)) for node in path)
+            lines += ["", f"path {number}: {route}"]
+            for f in path.factors:
+                lines.append(f"  {f.text:<{width}} = {f.value:>+.12f}   "
+                             f"{f.op}: {f.formula}")
+            lines.append(f"  {'product':<{width}} = {path.product!r}")
+        return lines
+
+    def _grouped_lines(self):
+        out, param = self.name(self.output), self.name(self.param)
+        lines = [f"more than the limit of {self.limit:,}, so the paths are grouped by "
+                 f"layer instead of listed (pass limit= to list them)."]
+        if not self.groups:
+            lines.append("(no labelled weighted inputs z on the paths to group by: "
+                         "the sum below is computed without listing them)")
+        for group in self.groups:
+            covers = "every path passes through exactly one of these" \
+                if group.paths == self.count else f"{group.paths:,} of the paths pass here"
+            lines += ["", f"layer {group.layer}: {covers}",
+                      f"  {'node':<10} {'paths':>12} {'d' + out + '/dnode':>18} "
+                      f"{'dnode/d' + param:>18} {'product':>18}"]
+            for node, paths, down, up, product in group.rows:
+                lines.append(f"  {self.name(node):<10} {paths:>12,} {down:>18.10g} "
+                             f"{up:>18.10g} {product:>18.10g}")
+            lines.append(f"  sum over layer {group.layer}: {group.total!r}")
+        return lines
+
+    def _legend_lines(self):
+        on_path = set(self.nodes)
+        lines = []
+        placeholders = self._namer.placeholders
+        index = 0
+        while index < len(placeholders):  # naming operands may add placeholders
+            node = placeholders[index]
+            index += 1
+            if node in on_path or node in (self.output, self.param):
+                operands = ", ".join(self.name(p) for p in node.parents)
+                lines.append(f"  {self.name(node)} = {node.op}({operands}) "
+                             f"[{OPS[node.op].expression}] = {node.data!r}")
+        return ["", "where"] + lines if lines else []
+
+    def __repr__(self):
+        return (f"<Explanation d{_d(self.name(self.output))}/"
+                f"d{_d(self.name(self.param))}: {self.count} path"
+                f"{'' if self.count == 1 else 's'}, total={self.total!r}, "
+                f"autograd={self.autograd!r}>")
+
+    # -- notebooks --------------------------------------------------------------
+    def _repr_latex_(self):
+        out = _wrapped(self.name(self.output, latex=True))
+        param = _wrapped(self.name(self.param, latex=True))
+        goal = rf"\frac{{\partial {out}}}{{\partial {param}}}"
+        if self.count == 0:
+            return f"$${goal} = 0 \\quad \\text{{(no path)}}$$"
+        if self.grouped:
+            rows = [rf"{goal} &= \sum_{{\text{{{self.count:,} paths}}}} "
+                    rf"\prod \text{{local derivatives}} \quad"
+                    rf"\text{{(over the limit of {self.limit:,}; grouped by layer)}}"]
+            for group in self.groups:
+                terms = " + ".join(
+                    rf"\frac{{\partial {out}}}{{\partial {_wrapped(self.name(n, True))}}}"
+                    rf"\frac{{\partial {_wrapped(self.name(n, True))}}}{{\partial {param}}}"
+                    for n, *_ in group.rows[:6])
+                more = r" + \cdots" if len(group.rows) > 6 else ""
+                rows.append(rf"&= {terms}{more} \quad \text{{(layer {group.layer})}}")
+        else:
+            shown = self.paths[:20]
+            symbolic = " \\\\\n&\\quad + ".join(
+                r"\,".join(f.latex for f in path.factors) or "1" for path in shown)
+            numeric = " + ".join(
+                r"\cdot ".join(f"({_number(f.value)})" for f in path.factors) or "1"
+                for path in shown)
+            more = r" + \cdots" if len(self.paths) > 20 else ""
+            rows = [f"{goal} &= {symbolic}{more}", f"&= {numeric}{more}"]
+        rows.append(f"&= {_number(self.total)} "
+                    rf"\quad \text{{(autograd: {_number(self.autograd)}; "
+                    rf"{'agree' if self.agrees else 'DISAGREE'})}}")
+        return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
+
+
+def explain(output, param, limit=1000, rtol=1e-9):
+    """Write d output/d param out as the chain rule: every path, every factor.
+
+    output -- a Value (usually the cost C); param -- a Value in its graph
+    limit  -- list the paths only if there are at most this many; above it,
+              group them by layer (counting takes no time: it never lists them)
+    rtol   -- the tolerance of the check against autograd
+    Returns an Explanation (print it, or display it in a notebook).
+    """
+    order = topological_order(output)  # parents before children; output last
+    # Paths from each node down to param, counted parents first. An edge is
+    # counted once per operand, so x + x has two paths to x, as it has two terms.
+    paths_down = {}
+    for node in order:
+        paths_down[node] = 1 if node is param else sum(paths_down[p] for p in node.parents)
+    count = paths_down[output]
+    # Every node of the order is reachable from output, so a node that
+    # reaches param lies on a path.
+    on_path = [node for node in order if paths_down[node]]
+
+    local = {}  # node -> its local derivatives, from the op table
+    for node in order:
+        if node.parents and paths_down[node]:
+            local[node] = OPS[node.op].derivatives(*[p.data for p in node.parents], node.data)
+
+    namer = _Namer()
+    autograd = grad(output, param)[0] if count else 0.0
+    if count == 0:
+        return Explanation(output, param, 0, [], [], [], 0.0, autograd, limit, rtol, namer)
+
+    if count <= limit:
+        paths = _enumerate_paths(output, param, paths_down, local, namer)
+        total = math.fsum(path.product for path in paths)
+        nodes = on_path
+        groups = []
+    else:
+        paths = []
+        down, up, paths_up = _sums(order, output, param, paths_down, local)
+        total = down[output]
+        nodes = on_path
+        groups = _layer_groups(nodes, paths_down, paths_up, down, up)
+    return Explanation(output, param, count, paths, groups, nodes, total, autograd,
+                       limit, rtol, namer)
+
+
+def _enumerate_paths(output, param, paths_down, local, namer):
+    """Every path from output to param, depth first, parents in operand order."""
+    paths = []
+    # Stack of (node, the nodes so far, the factors so far); no recursion.
+    stack = [(output, [output], [])]
+    while stack:
+        node, nodes, factors = stack.pop()
+        if node is param:
+            paths.append(Path(nodes, factors))
+            continue
+        steps = []
+        for index, parent in enumerate(node.parents):
+            if paths_down[parent]:
+                factor = _factor(node, parent, index, local[node][index], namer)
+                steps.append((parent, nodes + [parent], factors + [factor]))
+        stack.extend(reversed(steps))  # first operand is explored first
+    return paths
+
+
+def _factor(child, parent, index, value, namer):
+    op = OPS[child.op]
+    n_inputs = len(child.parents)
+    formula = op.formula(index, n_inputs)
+    # For × and Σ w·x + b the derivative is another operand: name it.
+    if child.op == "mul":
+        formula += f" = {namer.name(child.parents[1 - index])}"
+    elif child.op == "weighted_sum":
+        n = n_inputs // 2
+        if index < 2 * n:
+            partner = child.parents[index + n if index < n else index - n]
+            formula += f" = {namer.name(partner)}"
+    text = f"d{_d(namer.name(child))}/d{_d(namer.name(parent))}"
+    latex = (rf"\frac{{\partial {_wrapped(namer.name(child, True))}}}"
+             rf"{{\partial {_wrapped(namer.name(parent, True))}}}")
+    return Factor(child, parent, index, child.op, formula, float(value), text, latex)
+
+
+def _sums(order, output, param, paths_down, local):
+    """Path sums without listing the paths.
+
+    down[n]  -- Σ over paths from n to param of the product (d n/d param)
+    up[n]    -- Σ over paths from output to n of the product (d output/d n)
+    paths_up -- how many paths lead from output to n
+    """
+    down = {}
+    for node in order:
+        if node is param:
+            down[node] = 1.0
+        elif paths_down[node]:
+            down[node] = math.fsum(d * down[p] for p, d in zip(node.parents, local[node])
+                                   if paths_down[p])
+    up = {output: 1.0}
+    paths_up = {output: 1}
+    for node in reversed(order):
+        if node not in up or node is param or not paths_down[node]:
+            continue
+        for parent, d in zip(node.parents, local[node]):
+            if paths_down[parent]:
+                up[parent] = up.get(parent, 0.0) + up[node] * d
+                paths_up[parent] = paths_up.get(parent, 0) + paths_up[node]
+    return down, up, paths_up
+
+
+def _layer_groups(nodes, paths_down, paths_up, down, up):
+    """A LayerGroup per layer l with labelled weighted inputs (z_j)^l on the paths."""
+    by_layer = {}
+    for node in nodes:
+        match = _LAYER_LABEL.match(node.label)
+        if match and match.group(1) == "z":
+            by_layer.setdefault(int(match.group(2)), []).append(node)
+    groups = []
+    for layer in sorted(by_layer, reverse=True):
+        rows = [(node, paths_up[node] * paths_down[node], up[node], down[node],
+                 up[node] * down[node]) for node in by_layer[layer]]
+        groups.append(LayerGroup(layer, rows))
+    return groups
