@@ -1,0 +1,62 @@
+"""Text on the drawing: numbers to a precision, and labels that cannot break DOT.
+
+Every piece of text that reaches the DOT source goes through ``html_text``
+and is placed inside a Graphviz HTML-like label (``<...>``). In such a label
+only ``&``, ``<``, ``>`` and ``"`` mean anything to Graphviz, so escaping those
+four as XML entities makes any string, quotes, braces, bars, backslashes and
+all, come out on the picture exactly as written. (Plain quoted labels would
+also need ``\\`` escaped, and Graphviz gives ``\\n``, ``\\l`` and ``{|}`` in
+records meanings of their own.) Newlines become line breaks; other control
+characters, which SVG (XML 1.0) cannot carry, are shown as Python escapes.
+"""
+
+__all__ = ["number", "html_text", "html_label", "table"]
+
+
+def number(x, precision):
+    """x to ``precision`` significant digits: 0.123456 -> '0.1235' (precision 4)."""
+    if x == 0:
+        x = 0.0  # never print '-0'
+    return format(x, f".{precision}g")
+
+
+def _visible(character):
+    """A character as itself, or as a Python escape if XML cannot carry it."""
+    code = ord(character)
+    if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000 or code in (0xFFFE, 0xFFFF):
+        return repr(character)[1:-1]  # '\x01', '\t', '\ud800'
+    return character
+
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def html_text(text):
+    """``text`` escaped for the inside of an HTML-like label; newlines become <br/>."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    for line in text.split("\n"):
+        lines.append("".join(_ENTITIES.get(c) or _visible(c) for c in line))
+    return '<br align="center"/>'.join(lines)
+
+
+def html_label(content):
+    """An HTML-like label for the graphviz package: it keeps ``<...>`` verbatim."""
+    return f"<{content}>"
+
+
+def _attributes(attributes):
+    return "".join(f' {name}="{value}"' for name, value in attributes.items())
+
+
+def table(rows, **attributes):
+    """An HTML table: ``rows`` is a list of rows, each a list of (content, cell_attributes).
+
+    Contents must already be escaped (``html_text``); attribute values are
+    ours (colours, sizes), never user text.
+    """
+    body = "".join(
+        "<tr>" + "".join(f"<td{_attributes(cell_attributes)}>{content}</td>"
+                         for content, cell_attributes in row) + "</tr>"
+        for row in rows)
+    return f"<table{_attributes(attributes)}>{body}</table>"

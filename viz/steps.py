@@ -1,0 +1,60 @@
+"""The backward pass at one step, for drawing it frame by frame.
+
+A record from ``root.backward_steps()`` (engine.BackwardStep) names the node
+being processed and its place in the order. From the record alone we rebuild
+what this pass has added to every gradient by that step, so a list of
+records (e.g. under a slider) draws each frame right, not just the latest one.
+"""
+
+from engine import OPS
+
+__all__ = ["local_derivatives", "StepState", "step_state"]
+
+
+def local_derivatives(value):
+    """d value / d parent for each operand, from the op table (None if undefined)."""
+    if not value.parents:
+        return ()
+    try:
+        return tuple(OPS[value.op].derivatives(*(p.data for p in value.parents), value.data))
+    except (ArithmeticError, ValueError):
+        return (None,) * len(value.parents)
+
+
+class StepState:
+    """Where the backward pass stands at one step.
+
+    current   -- the node being processed: it sends gradient × local derivative
+                 to each of its inputs
+    done      -- nodes processed before it (their gradients are complete)
+    pending   -- nodes not processed yet (their gradients are still growing)
+    gradients -- {node: what this pass has sent to it so far}
+    sends     -- the record's Sends, one per operand of current
+    """
+
+    def __init__(self, current, done, pending, gradients, sends, index, total):
+        self.current = current
+        self.done = done
+        self.pending = pending
+        self.gradients = gradients
+        self.sends = sends
+        self.index = index
+        self.total = total
+
+
+def step_state(record):
+    """The StepState of a BackwardStep record."""
+    order = record.order
+    unit = dict.fromkeys(order, 0.0)
+    unit[order[0]] = 1.0
+    for node in order[:record.index + 1]:
+        g = unit[node]
+        for parent, local in zip(node.parents, local_derivatives(node)):
+            unit[parent] += g * (local or 0.0)
+    # The pass was seeded with ``gradient`` (1.0 unless given): record.grad is
+    # that seed times the unit-seeded gradient of the current node.
+    seed = record.grad / unit[record.node] if unit[record.node] else 1.0
+    gradients = {node: seed * g for node, g in unit.items()}
+    return StepState(current=record.node, done=set(order[:record.index]),
+                     pending=set(record.pending()), gradients=gradients,
+                     sends=record.sends, index=record.index, total=len(order))
