@@ -1,32 +1,322 @@
-"""The ``chainrule`` command. (Placeholder until nn lands: an engine example.)"""
+"""The ``chainrule`` command: the article end to end, from the terminal.
+
+    chainrule demo                    the whole article: forward pass, the chain
+                                      rule for dC/d(w_22)^2 checked three ways,
+                                      training on Iris, out/model.json, drawings
+    chainrule explain w2_22           the chain rule for any weight or bias
+    chainrule train --epochs 200 --lr 0.5 --seed 1 --out out/model.json
+
+Every subcommand uses the seeded 4-4-4-1 network and Fisher's Iris,
+versicolor (y = 0) vs virginica (y = 1), split 50/50 (stratified) and
+standardised on the training half. The cost is binary cross-entropy on the
+output s, C = softplus(s) − y·s.
+
+This module wires nn and viz together; nn itself never imports viz.
+"""
 
 import argparse
+import math
+import os
 import sys
+import time
 
-from engine import Value, gradcheck
+from engine import no_grad
+from nn.datasets import load_iris, standardize, train_test_split
+from nn.explain import explain
+from nn.layers import MLP
+from nn.losses import binary_cross_entropy
+from nn.matrix import matrix_backprop, to_matrices
+from nn.train import DEFAULT_EPOCHS, DEFAULT_LR, accuracy, fit
+
+CLASSES = ("versicolor", "virginica")
+SIZES = [4, 4, 1]  # nouts of the 4-4-4-1 network
+EPSILON = 1e-6     # step of the central finite difference
 
 
-def engine_example():
-    x = Value(2.0, label="x")
-    w = Value(-0.5, label="w")
-    b = Value(0.1, label="b")
-    z = w * x + b
-    z.label = "z"
-    a = z.tanh()
-    a.label = "a"
-    a.backward()
-    print("a = tanh(w·x + b) at x = 2, w = -0.5, b = 0.1:", a.data)
-    for v in (x, w, b, z):
-        print(f"  d a / d {v.label} = {v.grad:+.12f}")
-    print(gradcheck(lambda x, w, b: (w * x + b).tanh(), [x, w, b]))
+class UsageError(Exception):
+    """A bad argument the parser cannot see (e.g. an unknown parameter name)."""
+
+
+# -- the article's setting -------------------------------------------------------------
+
+class Setup:
+    """The seeded 4-4-4-1 network, the Iris split and one training sample (x, y)."""
+
+    def __init__(self, seed):
+        self.seed = seed
+        self.net = MLP(4, SIZES, activation="tanh", output_activation="linear", seed=seed)
+        X, y = load_iris(CLASSES)
+        X_train, X_test, self.y_train, self.y_test = train_test_split(
+            X, y, test_size=0.5, seed=seed)
+        self.raw_x = X_train[0]
+        self.X_train, self.X_test, self.mean, self.std = standardize(X_train, X_test)
+        self.x = self.X_train[0]
+        self.y = int(self.y_train[0])
+
+    def cost(self):
+        """C for the sample (x, y): the forward pass, then C = softplus(s) − y·s."""
+        s = self.net(self.x)
+        return binary_cross_entropy(s, self.y)
+
+
+def parameter(net, name):
+    """The parameter called ``name`` (w2_22, b3_1), or a UsageError saying what names look like."""
+    named = net.named_parameters()
+    if name in named:
+        return named[name]
+    sizes = "-".join(str(n) for n in net.sizes)
+    raise UsageError(f"unknown parameter {name!r}: names look like w2_22 "
+                     f"((w_jk)^l, l = 1..{net.num_layers - 1}) or b3_1 ((b_j)^l), "
+                     f"j and k within the layer sizes {sizes}")
+
+
+def three_ways(setup, param, cost):
+    """dC/dparam by autograd, by the matrix form and by finite differences."""
+    net = setup.net
+    net.zero_grad()
+    cost.backward()
+    autograd = param.grad
+
+    # The matrix form: δ^{l+1} from the local-gradient equations, in numpy.
+    Ws, bs = to_matrices(net)
+    result = matrix_backprop(Ws, bs, setup.x, setup.y, activation=net.activation,
+                             cost="binary_cross_entropy",
+                             output_activation=net.output_activation)
+    matrix = _matrix_partial(net, result, param)
+
+    # Central finite difference: (C(p + ε) − C(p − ε)) / 2ε, the network untouched after.
+    original = param.data
+    try:
+        with no_grad():
+            param.data = original + EPSILON
+            plus = setup.cost().data
+            param.data = original - EPSILON
+            minus = setup.cost().data
+    finally:
+        param.data = original
+    numeric = (plus - minus) / (2 * EPSILON)
+    return autograd, matrix, numeric
+
+
+def _matrix_partial(net, result, param):
+    """The entry of ∂C/∂W^l or ∂C/∂b^l that belongs to param."""
+    for layer_index, layer in enumerate(net.layers, start=1):
+        for j, neuron in enumerate(layer.neurons, start=1):
+            if neuron.b is param:
+                return result.bias_gradient(layer_index, j)
+            for k, w in enumerate(neuron.w, start=1):
+                if w is param:
+                    return result.weight_gradient(layer_index, j, k)
+    raise ValueError(f"{param.label!r} is not a parameter of the network")
+
+
+def print_three_ways(name, autograd, matrix, numeric):
+    print(f"dC/d{name}, three ways:")
+    rows = [("autograd (C.backward())", autograd),
+            ("matrix form (local gradients δ)", matrix),
+            (f"finite differences (ε = {EPSILON:g})", numeric)]
+    for method, value in rows:
+        difference = "" if method.startswith("autograd") else \
+            f"   |difference| {abs(value - autograd):.1e}"
+        print(f"  {method:<34} {value:+.15f}{difference}")
+
+
+def print_forward_pass(setup, cost):
+    net = setup.net
+    print(f"Forward pass for one training sample: {CLASSES[setup.y]} (y = {setup.y}),")
+    print("  measurements " + ", ".join(f"{v:g}" for v in setup.raw_x)
+          + " cm, standardised:")
+    print("  a^1 = x:  " + "  ".join(f"(a_{k})^1 = {net.a(1, k).data:+.4f}"
+                                     for k in range(1, 5)))
+    last = net.num_layers
+    for layer in range(2, last + 1):
+        n = net.sizes[layer - 1]
+        f = net.output_activation if layer == last else net.activation
+        z = [f"(z_{j})^{layer} = {net.z(layer, j).data:+.4f}" for j in range(1, n + 1)]
+        a = [f"(a_{j})^{layer} = {net.a(layer, j).data:+.4f}" for j in range(1, n + 1)]
+        print(f"  z^{layer} = W^{layer - 1} a^{layer - 1} + b^{layer - 1}:  " + "  ".join(z))
+        print(f"  a^{layer} = {f}(z^{layer}):  " + "  ".join(a))
+    s = net.a(last, 1).data
+    print(f"  s = (a_1)^{last} = {s:+.6f}   (a logit: σ(s) = {1 / (1 + math.exp(-s)):.4f})")
+    print(f"  C = softplus(s) − y·s = {cost.data:.6f}")
+
+
+def train(setup, epochs, lr, progress=True):
+    """fit on the training half; prints and returns (history, train accuracy, test accuracy)."""
+    print(f"Training the 4-4-4-1 network on {len(setup.y_train)} flowers "
+          f"({CLASSES[0]} 0, {CLASSES[1]} 1): binary cross-entropy, ε = {lr:g}, "
+          f"{epochs} epochs, full batch")
+    history = fit(setup.net, setup.X_train, setup.y_train, lr=lr, epochs=epochs,
+                  progress=progress)
+    train_accuracy = accuracy(setup.net, setup.X_train, setup.y_train)
+    test_accuracy = accuracy(setup.net, setup.X_test, setup.y_test)
+    print(f"  C: {history.cost[0]:.4f} -> {history.cost[-1]:.4f} after {len(history)} epochs")
+    print(f"  train accuracy {train_accuracy:.3f} ({len(setup.y_train)} flowers), "
+          f"test accuracy {test_accuracy:.3f} ({len(setup.y_test)} flowers)")
+    return history, train_accuracy, test_accuracy
+
+
+def save_model(net, path):
+    directory = os.path.dirname(path)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+    net.save(path)
+    print(f"  saved the model to {path}")
+
+
+def draw(what, path, make_drawing):
+    """Render a viz drawing to path; say what was skipped and why instead of failing."""
+    try:
+        make_drawing().render(path)
+    except Exception as error:  # a missing Graphviz must not end the demo
+        print(f"  skipped {path}: {type(error).__name__}: {error}")
+        return False
+    print(f"  drew {what} to {path}")
+    return True
+
+
+# -- subcommands -------------------------------------------------------------------------
+
+def run_demo(args):
+    started = time.monotonic()
+    setup = Setup(args.seed)
+    net = setup.net
+    print(f"The article's network, seed {args.seed}:")
+    print(net)
+    print()
+
+    cost = setup.cost()
+    print_forward_pass(setup, cost)
+    print()
+
+    w = net.weight(2, 2, 2)
+    explanation = explain(cost, w)
+    print(explanation)
+    print()
+    print_three_ways("(w_22)^2", *three_ways(setup, w, cost))
+    print()
+
+    os.makedirs(args.out, exist_ok=True)
+    try:
+        import viz
+    except ImportError as error:
+        viz = None
+        print(f"(viz is not importable, so no drawings: {error})")
+    if viz is not None:
+        graph_path = os.path.join(args.out, "graph.svg")
+        draw("the graph of C for this sample, the path to (w_22)^2 in bold", graph_path,
+             lambda: viz.draw_dot(cost, highlight=explanation))
+
+    train(setup, args.epochs, args.lr, progress=not args.quiet)
+    save_model(net, os.path.join(args.out, "model.json"))
+    if viz is not None:
+        draw("the trained network", os.path.join(args.out, "network.svg"),
+             lambda: viz.draw_network(net))
+    print(f"done in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+def run_explain(args):
+    setup = Setup(args.seed)
+    param = parameter(setup.net, args.name)
+    cost = setup.cost()
+    explanation = explain(cost, param)
+    print(explanation)
+    print()
+    print_three_ways(explanation.name(param), *three_ways(setup, param, cost))
+    return 0
+
+
+def run_train(args):
+    setup = Setup(args.seed)
+    train(setup, args.epochs, args.lr, progress=not args.quiet)
+    save_model(setup.net, args.out)
+    return 0
+
+
+# -- the parser ------------------------------------------------------------------------
+
+def positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="chainrule",
+        description="Backpropagation on the article's 4-4-4-1 network, end to end.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def training_options(command, out):
+        command.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
+                             help=f"the epoch budget (default {DEFAULT_EPOCHS})")
+        command.add_argument("--lr", type=positive_float, default=DEFAULT_LR,
+                             help=f"the learning rate ε (default {DEFAULT_LR})")
+        command.add_argument("--quiet", action="store_true", help="no progress bar")
+        command.add_argument("--out", default=out, help=f"where to write (default {out})")
+
+    seed = dict(type=non_negative_int, default=0,
+                help="seed of the network's weights and of the data split (default 0)")
+
+    demo = commands.add_parser("demo", help="the article end to end")
+    demo.add_argument("--seed", **seed)
+    training_options(demo, "out")
+    demo.set_defaults(run=run_demo)
+
+    explain_command = commands.add_parser(
+        "explain", help="the chain rule for one parameter, checked three ways")
+    explain_command.add_argument(
+        "name", help="a weight or bias: w2_22 is (w_22)^2, b3_1 is (b_1)^3")
+    explain_command.add_argument("--seed", **seed)
+    explain_command.set_defaults(run=run_explain)
+
+    train_command = commands.add_parser("train", help="train on Iris and save the model")
+    train_command.add_argument("--seed", **seed)
+    training_options(train_command, os.path.join("out", "model.json"))
+    train_command.set_defaults(run=run_train)
+    return parser
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="chainrule")
-    parser.add_argument("command", choices=["demo"])
-    parser.parse_args(argv)
-    engine_example()
-    return 0
+    """Run the command; returns the exit status (2 for bad names or options)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # argparse has printed its message (or --help)
+        return exit.code
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -50,8 +50,15 @@ def binary_cross_entropy(logit, target):
     gradient is the familiar dC/ds_i = (σ(s_i) − y_i)/n. Build the network
     with output_activation="linear" (the default) for this loss.
     """
-    return _mean_cost("binary_cross_entropy", lambda s, y: softplus(s) - y * s,
-                      logit, target)
+    return _mean_cost("binary_cross_entropy", _binary_cross_entropy, logit, target)
+
+
+def _binary_cross_entropy(s, y):
+    # With y = 0 the term y·s is 0: leaving it out keeps the graph to the one
+    # path through softplus that the chain rule needs (no "0 · s" node).
+    if y == 0.0:
+        return softplus(s)
+    return softplus(s) - y * s
 
 
 def hinge(score, target):
