@@ -114,28 +114,29 @@ class _Picture:
     # -- options ------------------------------------------------------------------
     def highlight(self, target):
         """Mark every path from root down to a parameter (or an explain result's paths)."""
-        if hasattr(target, "paths"):
+        if hasattr(target, "paths") and hasattr(target, "param"):
             param, output = target.param, target.output
-            for path in target.paths:
-                self.highlighted_nodes.update(path)
-                self.highlighted_edges.update(zip(path[1:], path[:-1]))
+            if target.paths:
+                for path in target.paths:  # each a list of Values, output first
+                    self.highlighted_nodes.update(path)
+                    self.highlighted_edges.update(zip(path[1:], path[:-1]))
+            else:  # too many paths to list (explain groups them): find them here
+                self.highlighted_nodes, self.highlighted_edges = paths_to(output, param)
         elif hasattr(target, "parents"):
             param, output = target, self.root
-            nodes, edges = paths_to(self.root, param)
-            if not nodes:
+            self.highlighted_nodes, self.highlighted_edges = paths_to(output, param)
+            if not self.highlighted_nodes:
                 raise ValueError(f"highlight: {param!r} is not in the graph of the root "
                                  f"{self.root!r}, so there is no path to draw")
-            self.highlighted_nodes, self.highlighted_edges = nodes, edges
         else:
             raise TypeError("highlight takes a Value (a parameter) or the result of "
                             f"nn.explain(...), not {type(target).__name__}")
-        n_paths = len(target.paths) if hasattr(target, "paths") else _count_paths(
-            output, param, self.highlighted_nodes)
+        n_paths = _count_paths(output, param)
         derivative = engine.grad(output, param)[0]
-        d = f"∂{_name(output)}/∂{_name(param)}"
+        plural = "path" if n_paths == 1 else "paths"
         self.captions.append(
-            f"{d} = {number(derivative, self.precision)}: the sum over the {n_paths} "
-            f"highlighted path{'s' if n_paths != 1 else ''} of the product of the "
+            f"∂{_name(output)}/∂{_name(param)} = {number(derivative, self.precision)}: "
+            f"the sum over the {n_paths} highlighted {plural} of the product of the "
             "local derivatives on its edges")
 
     def step(self, record):
@@ -216,8 +217,7 @@ class _Picture:
         texts = []
         on_path = (parent, value) in self.highlighted_edges
         if self.show_local or on_path:
-            op = OPS[value.op]
-            formula = op.formula(index, len(value.parents))
+            formula = _formula(value, index)
             shown = "undefined" if local is None else number(local, self.precision)
             # '1 − tanh²(x) = 0.42', but plain '1' where the formula is a constant
             texts.append(shown if formula == shown else f"{formula} = {shown}")
@@ -290,18 +290,35 @@ class _Picture:
             locals_ = local_derivatives(value) if value.parents else ()
             for index, parent in enumerate(value.parents):
                 if parent in self.ids:
-                    graph.edge(self.ids[parent], node_id + "op",
+                    # key: the operand slot, so the two edges of a + a stay apart
+                    graph.edge(self.ids[parent], node_id + "op", key=f"{node_id}_in{index}",
                                **self.operand_edge(value, index, locals_[index]))
             result = {"class": "result"}
             if value in self.highlighted_nodes and any(
                     (p, value) in self.highlighted_edges for p in value.parents):
                 result.update(color=HIGHLIGHT, penwidth="3", **{"class": "result highlight"})
-            graph.edge(node_id + "op", node_id, **result)
+            graph.edge(node_id + "op", node_id, key=f"{node_id}_out", **result)
 
     def caption(self):
         n_ops = sum(1 for value in self.values if value.op)
         text = f"{len(self.values)} values, {n_ops} ops, root {_name(self.root)}"
         return "; ".join([text, *self.captions])
+
+
+def _formula(value, index):
+    """The op table's text of d value / d (operand number index).
+
+    For a weighted sum z = Σ wₖ·xₖ + b the text 'xₖ' is followed by the
+    label of that xₖ: dz/d(w_22)^2 is 'xₖ (a2_2)'.
+    """
+    parents = value.parents
+    formula = OPS[value.op].formula(index, len(parents))
+    if value.op == "weighted_sum":
+        n = len(parents) // 2
+        partner = index + n if index < n else index - n if index < 2 * n else None
+        if partner is not None and parents[partner].label:
+            formula = f"{formula} ({parents[partner].label})"
+    return formula
 
 
 def _is_input_label(label):
@@ -310,14 +327,12 @@ def _is_input_label(label):
                                                 and label[2:].isdigit())
 
 
-def _count_paths(output, param, nodes):
-    """The number of distinct paths from param up to output through ``nodes``."""
+def _count_paths(output, param):
+    """The number of paths from param up to output, one per operand slot (x + x: 2)."""
     ways = {}
     for value in engine.topological_order(output):
-        if value not in nodes:
-            continue
-        ways[value] = 1 if value is param else sum(ways.get(p, 0) for p in value.parents)
-    return ways.get(output, 0)
+        ways[value] = 1 if value is param else sum(ways[p] for p in value.parents)
+    return ways[output]
 
 
 def _cluster_order(key):

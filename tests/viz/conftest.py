@@ -1,0 +1,105 @@
+"""Fixtures for the viz tests: the 4-4-4-1 network, and readers for DOT and SVG.
+
+DOT is read back with pygraphviz (Graphviz's own parser), SVG with
+xml.etree, so the tests check what Graphviz sees, not our strings.
+"""
+
+import html
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+class ParsedDot:
+    """A drawing's DOT source as Graphviz parses it."""
+
+    def __init__(self, source):
+        import pygraphviz
+
+        self.graph = pygraphviz.AGraph(string=source)
+
+    def nodes(self, cls=None):
+        """Node names, optionally only those whose class has the word ``cls``."""
+        return {str(n) for n in self.graph.iternodes()
+                if cls is None or cls in (n.attr.get("class") or "").split()}
+
+    def edges(self, cls=None):
+        """(tail, head, key) of every edge, optionally only those of class ``cls``."""
+        found = []
+        for tail, head, key in self.graph.edges(keys=True):
+            edge = self.graph.get_edge(tail, head, key)
+            if cls is None or cls in (edge.attr.get("class") or "").split():
+                found.append((str(tail), str(head), key))
+        return found
+
+    def caption(self):
+        return self.graph.graph_attr.get("label") or ""
+
+    def edge_attr(self, tail, head, key, name):
+        return self.graph.get_edge(tail, head, key).attr.get(name) or ""
+
+    def node_attr(self, node, name):
+        return self.graph.get_node(node).attr.get(name) or ""
+
+    def node_text(self, node):
+        return label_text(self.node_attr(node, "label"))
+
+    def edge_text(self, tail, head, key):
+        return label_text(self.edge_attr(tail, head, key, "label"))
+
+    def clusters(self):
+        """{cluster name: set of its node names}."""
+        return {str(sub.name): {str(n) for n in sub.nodes()}
+                for sub in self.graph.subgraphs() if str(sub.name).startswith("cluster")}
+
+
+def label_text(label):
+    """The text an HTML-like label shows: cells joined by ' | ', <br/> as newline."""
+    label = re.sub(r"<br[^>]*>", "\n", label)
+    label = re.sub(r"</td>\s*<td[^>]*>", " | ", label)
+    return html.unescape(re.sub(r"<[^>]+>", "", label))
+
+
+def svg_node_groups(svg_text):
+    """The <g class="node ..."> elements of an SVG, parsed as XML."""
+    root = ET.fromstring(svg_text)
+    return [g for g in root.iter(f"{SVG}g") if "node" in g.get("class", "").split()]
+
+
+def svg_texts(group):
+    """The text lines of an SVG group, as a reader sees them (no-break spaces as spaces)."""
+    return ["".join(t.itertext()).replace("\xa0", " ") for t in group.iter(f"{SVG}text")]
+
+
+@pytest.fixture
+def parse():
+    return ParsedDot
+
+
+@pytest.fixture
+def network():
+    """The 4-4-4-1 network after one forward and backward pass of mse(s, y).
+
+    Returns (net, C).
+    """
+    nn = pytest.importorskip("nn")
+    from nn.losses import mse
+
+    net = nn.MLP(4, [4, 4, 1], seed=0)
+    s = net([5.1, 3.5, 1.4, 0.2])
+    cost = mse(s, 1.0)
+    cost.backward()
+    return net, cost
+
+
+@pytest.fixture
+def no_dot_on_path(tmp_path, monkeypatch):
+    """PATH holds only an empty directory, and no renderer is forced."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("CHAINRULE_RENDERER", raising=False)
+    return empty
