@@ -26,7 +26,7 @@ import numbers
 import numpy as np
 
 from engine import Value, weighted_sum
-from nn.module import Module, ModelFormatError, read_model_file
+from nn.module import ModelFormatError, Module, read_model_file
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
 

@@ -7,7 +7,8 @@ PyTorch is not a dependency of chainrule: it is imported only when
     model(torch.tensor(x))          # the same s as net(x)
 
 ``torch.nn.Linear`` stores W^l exactly as the article does, shape (neurons in
-layer l+1, neurons in layer l), so the l-th Linear module's ``.weight`` is W^l and its ``.bias`` b^l.
+layer l+1, neurons in layer l), so the l-th Linear module's ``.weight`` is W^l and its ``.bias``
+is b^l.
 """
 
 from nn.matrix import to_matrices

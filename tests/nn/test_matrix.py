@@ -93,7 +93,7 @@ def test_forward_values_match_the_network():
 @pytest.mark.parametrize("nin, nouts", SIZES)
 def test_matrix_backprop_equals_autograd_for_every_parameter(nin, nouts, activation, cost):
     rng = np.random.default_rng(nin * 100 + len(nouts))
-    for trial in range(3):
+    for _trial in range(3):
         net = MLP(nin, nouts, activation, seed=int(rng.integers(1_000_000)))
         x = rng.normal(size=nin) * 1.5
         y = rng.integers(0, 2, size=nouts[-1]).astype(float) if cost != "mse" \

@@ -132,3 +132,10 @@ def test_standalone_layer_and_neuron_have_their_own_names():
     assert list(Neuron(2, seed=0).named_parameters()) == ["w_1", "w_2", "b"]
     assert list(Layer(2, 2, seed=0).named_parameters()) == ["w_11", "w_12", "b_1",
                                                            "w_21", "w_22", "b_2"]
+
+
+def test_linear_hidden_layer_has_one_node_for_z_and_a_labelled_a():
+    net = MLP(4, [3, 1], activation="linear", seed=0)
+    net(X)
+    assert net.z(2, 1) is net.a(2, 1)
+    assert net.a(2, 1).label == "a2_1"
