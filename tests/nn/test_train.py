@@ -192,3 +192,22 @@ def test_history_repr_summarises_the_run():
     history = fit(MLP(4, [4, 4, 1], seed=0), X_train, y_train, epochs=2, progress=False)
     text = repr(history)
     assert "binary_cross_entropy" in text and "2 epochs" in text and "budget" in text
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line_and_ends_it():
+    import io
+
+    from nn.progress import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    bar = ProgressBar(3, file=screen)
+    for epoch, cost in enumerate([0.9, 0.5, 0.25], start=1):
+        bar.update(epoch, cost, accuracy=0.5)
+    bar.close()
+    text = screen.getvalue()
+    assert text.count("\n") == 1 and text.endswith("\n")
+    assert text.startswith("\r") and "epoch 3/3 [####################]  C = 0.25" in text
