@@ -2,12 +2,13 @@
 
 Every piece of text that reaches the DOT source goes through ``html_text``
 and is placed inside a Graphviz HTML-like label (``<...>``). In such a label
-only ``&``, ``<``, ``>`` and ``"`` mean anything to Graphviz, so escaping those
-four as XML entities makes any string, quotes, braces, bars, backslashes and
-all, come out on the picture exactly as written. (Plain quoted labels would
-also need ``\\`` escaped, and Graphviz gives ``\\n``, ``\\l`` and ``{|}`` in
-records meanings of their own.) Newlines become line breaks; other control
-characters, which SVG (XML 1.0) cannot carry, are shown as Python escapes.
+``&``, ``<``, ``>`` and ``"`` are markup, escaped as XML entities, and a
+backslash starts Graphviz's own escapes (``\\N`` is the node's name, ``\\G`` the
+graph's), so every backslash is doubled. With those five, any string, quotes,
+braces, bars and all, comes out on the picture exactly as written and cannot
+end the label early. (Record labels would also give ``{|}`` a meaning.)
+Newlines become line breaks; other control characters, which SVG (XML 1.0)
+cannot carry, are shown as Python escapes.
 """
 
 __all__ = ["number", "html_text", "html_label", "table"]
@@ -20,23 +21,24 @@ def number(x, precision):
     return format(x, f".{precision}g")
 
 
-def _visible(character):
-    """A character as itself, or as a Python escape if XML cannot carry it."""
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\\": "\\\\"}
+
+
+def _escaped(character):
+    """One character as an HTML-like label must spell it."""
+    if character in _ESCAPES:
+        return _ESCAPES[character]
     code = ord(character)
     if code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000 or code in (0xFFFE, 0xFFFF):
-        return repr(character)[1:-1]  # '\x01', '\t', '\ud800'
+        # XML cannot carry it: show its Python escape, '\x07', backslash doubled
+        return repr(character)[1:-1].replace("\\", "\\\\")
     return character
-
-
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
 def html_text(text):
     """``text`` escaped for the inside of an HTML-like label; newlines become <br/>."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = []
-    for line in text.split("\n"):
-        lines.append("".join(_ENTITIES.get(c) or _visible(c) for c in line))
+    lines = ["".join(map(_escaped, line)) for line in text.split("\n")]
     return '<br align="center"/>'.join(lines)
 
 

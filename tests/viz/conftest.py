@@ -57,10 +57,14 @@ class ParsedDot:
 
 
 def label_text(label):
-    """The text an HTML-like label shows: cells joined by ' | ', <br/> as newline."""
+    """The text an HTML-like label shows: cells joined by ' | ', <br/> as newline.
+
+    As Graphviz reads it: entities decoded, and a doubled backslash is one.
+    """
     label = re.sub(r"<br[^>]*>", "\n", label)
     label = re.sub(r"</td>\s*<td[^>]*>", " | ", label)
-    return html.unescape(re.sub(r"<[^>]+>", "", label))
+    label = re.sub(r"<[^>]+>", "", label).replace("\\\\", "\\")
+    return html.unescape(label)
 
 
 def svg_node_groups(svg_text):
