@@ -151,24 +151,20 @@ class Row:
 def time_problem(problem, budget, log):
     """Rows for one network workload: both builds of this engine, micrograd, plain-float."""
     micrograd = micrograd_trainer(problem)
+    ours = {build: engine_trainer(problem, build) for build in ("weighted_sum", "elementary")}
+    log(f"  {problem}: micrograd, plain-float, this engine (weighted_sum, elementary)")
+    timings = time_steps({"micrograd": micrograd.step,
+                          "plain-float": plain_trainer(problem).step,
+                          **{build: trainer.step for build, trainer in ours.items()}}, budget)
     micrograd_nodes = micrograd.nodes()
-    log(f"  {problem}: micrograd")
-    micrograd_timing = time_steps(micrograd.step, budget)
-    log(f"  {problem}: plain-float")
-    plain_timing = time_steps(plain_trainer(problem).step, budget)
-    rows = []
-    for build in ("weighted_sum", "elementary"):
-        log(f"  {problem}: this engine, {build}")
-        ours = engine_trainer(problem, build)
-        rows.append(Row(PROBLEM_TITLES[problem], BUILD_NAMES[build], ours.nodes(),
-                        micrograd_nodes, time_steps(ours.step, budget),
-                        micrograd_timing, plain_timing))
-    return rows
+    return [Row(PROBLEM_TITLES[problem], BUILD_NAMES[build], trainer.nodes(), micrograd_nodes,
+                timings[build], timings["micrograd"], timings["plain-float"])
+            for build, trainer in ours.items()]
 
 
-def try_micrograd_chain(n, budget):
-    """(nodes, Timing) for micrograd on a chain, or (nodes, 'RecursionError') where its
-    recursive topological sort fails."""
+def try_micrograd_chain(n):
+    """(nodes, None) for micrograd on a chain if its backward works, else
+    (nodes, 'RecursionError'): its recursive topological sort fails on long chains."""
     chain = micrograd_chain(n)
     root = chain.build()
     nodes = chain.count_nodes(root)
@@ -179,7 +175,7 @@ def try_micrograd_chain(n, budget):
     finally:
         del root
         gc.collect()  # micrograd's graphs are reference cycles: free this one now
-    return nodes, time_steps(chain.step, budget)
+    return nodes, None
 
 
 def time_chains(budget, quick, log):
@@ -187,15 +183,19 @@ def time_chains(budget, quick, log):
     for n in CHAIN_LENGTHS:
         log(f"  chain {short(n)}: micrograd")
         if quick and n > 100_000:
-            micrograd_nodes, micrograd = None, "not run (--quick)"
+            micrograd_nodes, micrograd_fails = None, "not run (--quick)"
         else:
-            micrograd_nodes, micrograd = try_micrograd_chain(n, budget)
-        log(f"  chain {short(n)}: plain-float, this engine")
-        plain = time_steps(PlainChain(n).step, budget)
+            micrograd_nodes, micrograd_fails = try_micrograd_chain(n)
+        log(f"  chain {short(n)}: plain-float, this engine" +
+            ("" if micrograd_fails else ", micrograd"))
         ours = engine_chain(n)
+        steps = {"plain-float": PlainChain(n).step, "ours": ours.step}
+        if not micrograd_fails:
+            steps["micrograd"] = micrograd_chain(n).step
+        timings = time_steps(steps, budget)
         rows.append(Row(f"(3) chain of {short(n)} ops (x·c, x+c), build + backward", "elementary",
-                        ours.nodes(), micrograd_nodes, time_steps(ours.step, budget),
-                        micrograd, plain))
+                        ours.nodes(), micrograd_nodes, timings["ours"],
+                        micrograd_fails or timings["micrograd"], timings["plain-float"]))
     return rows
 
 

@@ -1,30 +1,37 @@
 """Timing one training step: min and median over repeats, within a time budget.
 
-Each step is timed on its own with time.perf_counter. The garbage collector
-keeps the interpreter's default settings throughout: a collection that a step
-triggers is part of what that step costs a user. gc.collect() runs only before
-a timed block, never inside one.
+Each step is timed on its own with time.perf_counter. The implementations of a
+workload are timed in turns (a block of each, then again, ``rounds`` times), so
+that a busy spell of the machine falls on all of them rather than on one.
+
+The garbage collector keeps the interpreter's default settings throughout: a
+collection that a step triggers is part of what that step costs a user.
+gc.collect() runs only before a timed block, never inside one, so no block
+pays for the garbage of another.
 """
 
 import gc
+import math
 import statistics
 import time
 from typing import NamedTuple
 
 
 class Budget(NamedTuple):
-    """How long to time one implementation on one workload."""
+    """How long to time each implementation of one workload."""
     seconds: float      # keep repeating until this much time has passed …
     min_repeats: int    # … but time at least this many steps …
     max_repeats: int    # … and at most this many
-    warmup: int         # untimed steps first (caches, first allocations)
+    warmup: int         # untimed steps before each block (first allocations, caches)
+    rounds: int         # blocks per implementation, taken in turns
 
 
-FULL = Budget(seconds=4.0, min_repeats=5, max_repeats=100_000, warmup=3)
-QUICK = Budget(seconds=0.5, min_repeats=3, max_repeats=20_000, warmup=1)
-# A chain of 1e6 operations takes seconds per step: fewer repeats suffice.
-FULL_CHAIN = Budget(seconds=4.0, min_repeats=3, max_repeats=100_000, warmup=1)
-QUICK_CHAIN = Budget(seconds=0.5, min_repeats=1, max_repeats=20_000, warmup=0)
+FULL = Budget(seconds=4.0, min_repeats=6, max_repeats=100_000, warmup=1, rounds=3)
+QUICK = Budget(seconds=0.5, min_repeats=2, max_repeats=20_000, warmup=1, rounds=1)
+# A chain step allocates everything afresh and takes up to seconds: no warm-up needed
+# (the gradient check has run every chain once already), fewer repeats suffice.
+FULL_CHAIN = Budget(seconds=4.0, min_repeats=3, max_repeats=100_000, warmup=0, rounds=3)
+QUICK_CHAIN = Budget(seconds=0.5, min_repeats=1, max_repeats=20_000, warmup=0, rounds=1)
 
 
 class Timing(NamedTuple):
@@ -33,20 +40,31 @@ class Timing(NamedTuple):
     repeats: int
 
 
-def time_steps(step, budget):
-    """Call step() repeatedly; the min and median of its durations, in seconds."""
-    gc.collect()  # start every block from the same state: no garbage left by the last one
-    for _ in range(budget.warmup):
+def _time_block(step, seconds, min_repeats, max_repeats, warmup):
+    gc.collect()
+    for _ in range(warmup):
         step()
     durations = []
     clock = time.perf_counter
-    deadline = clock() + budget.seconds
-    while len(durations) < budget.max_repeats and (
-            len(durations) < budget.min_repeats or clock() < deadline):
+    deadline = clock() + seconds
+    while len(durations) < max_repeats and (
+            len(durations) < min_repeats or clock() < deadline):
         start = clock()
         step()
         durations.append(clock() - start)
-    return Timing(min(durations), statistics.median(durations), len(durations))
+    return durations
+
+
+def time_steps(steps, budget):
+    """{name: Timing} for a dict {name: step function}, timed in turns."""
+    durations = {name: [] for name in steps}
+    for _ in range(budget.rounds):
+        for name, step in steps.items():
+            durations[name] += _time_block(
+                step, budget.seconds / budget.rounds,
+                math.ceil(budget.min_repeats / budget.rounds),
+                math.ceil(budget.max_repeats / budget.rounds), budget.warmup)
+    return {name: Timing(min(d), statistics.median(d), len(d)) for name, d in durations.items()}
 
 
 def format_seconds(seconds):
