@@ -15,7 +15,7 @@ forces one.
 from viz.dot import draw_dot
 from viz.drawing import Drawing
 from viz.network import draw_network
-from viz.render import RenderError, RendererNotFound, choose_renderer
+from viz.render import RendererNotFound, RenderError, choose_renderer
 from viz.select import GraphTooLarge
 
 __all__ = ["draw_dot", "draw_network", "Drawing", "GraphTooLarge", "RenderError",

@@ -123,8 +123,8 @@ def _render_with_dot(source, format, engine):
         raise RenderError(f"could not run `dot` ({error}). " + INSTALL_HINT) from None
     messages = _without_fontconfig_warnings(finished.stderr.decode("utf-8", "replace"))
     if finished.returncode != 0 or not finished.stdout:
-        raise RenderError(f"`dot -K{engine} -T{format}` failed (exit status {finished.returncode}): "
-                          f"{messages or 'no message'}")
+        raise RenderError(f"`dot -K{engine} -T{format}` failed (exit status "
+                          f"{finished.returncode}): {messages or 'no message'}")
     return finished.stdout
 
 

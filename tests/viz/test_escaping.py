@@ -1,11 +1,10 @@
 """Any label comes out exactly as written and never changes the graph."""
 
 import pytest
+from conftest import svg_node_groups, svg_texts
 
 from engine import Value
 from viz import draw_dot
-
-from conftest import svg_node_groups, svg_texts
 
 HOSTILE = [
     'say "hi"',

@@ -1,10 +1,9 @@
 """draw_network: the 4-4-4-1 network with its weights and gradients."""
 
 import pytest
+from conftest import svg_node_groups
 
 from viz import draw_network
-
-from conftest import svg_node_groups
 
 
 def _weight_labels(dot):

@@ -9,12 +9,11 @@ import textwrap
 
 import graphviz
 import pytest
+from conftest import svg_node_groups
 
 from engine import Value
 from viz import RendererNotFound, RenderError, choose_renderer, draw_dot
 from viz.render import _stderr_filtered, render
-
-from conftest import svg_node_groups
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
