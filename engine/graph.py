@@ -26,8 +26,6 @@ __all__ = ["topological_order", "backward", "backward_steps", "grad",
 
 _isfinite = math.isfinite
 _data = attrgetter("data")
-# name -> derivative rule, looked up once per node in the backward loop
-_DERIVATIVES = {name: op.derivatives for name, op in OPS.items()}
 
 
 def topological_order(root):
@@ -82,10 +80,11 @@ def _local_derivatives_or_nan(node, datas):
         return (math.nan,) * len(datas)
 
 
-def _gradients(root, gradient):
+def _gradients(root, gradient, needed=None):
     """One reverse pass in floats: (order, {node: d root / d node · gradient}).
 
-    Raises FloatingPointError, naming the node, if a gradient is not finite.
+    Raises FloatingPointError, naming the node, if a gradient is not finite:
+    any node's, or only those of the nodes in ``needed`` when it is given.
     """
     order = topological_order(root)
     pass_grads = dict.fromkeys(order, 0.0)
@@ -99,7 +98,7 @@ def _gradients(root, gradient):
                 # A leaf has no one to send to; a zero gradient (say, below a
                 # relu that is off) would send exactly 0 to every parent.
                 continue
-            rule = _DERIVATIVES[node.op]
+            rule = OPS[node.op].derivatives
             # The chain rule: each parent receives g · d(node)/d(parent).
             # One- and two-input ops are spelled out: they are most nodes,
             # and this loop is the engine's hottest.
@@ -121,11 +120,13 @@ def _gradients(root, gradient):
                                f"{node.op}'s local derivative: {error}") from None
     # Checked once here rather than per node: a non-finite gradient spreads
     # to every node below it, so the first one in order is where it started.
-    for node, g in pass_grads.items():
-        if not _isfinite(node.grad + g):
-            first = next(n for n in reversed(order)
-                         if not _isfinite(n.grad + pass_grads[n]))
-            raise _nonfinite_error(first, first.grad + pass_grads[first])
+    if needed is None:  # backward(): every gradient, as it will be stored
+        bad = [node for node, g in pass_grads.items() if not _isfinite(node.grad + g)]
+    else:               # grad(): only the gradients asked for
+        bad = [x for x in needed if not _isfinite(pass_grads.get(x, 0.0))]
+    if bad:
+        source = next((n for n in reversed(order) if not _isfinite(pass_grads[n])), bad[0])
+        raise _nonfinite_error(source, pass_grads[source] + (source.grad if needed is None else 0.0))
     return order, pass_grads
 
 
@@ -205,18 +206,27 @@ def grad(output, inputs, create_graph=False):
     if not isinstance(inputs, (list, tuple)):
         inputs = (inputs,)
     if not create_graph:
-        _, pass_grads = _gradients(output, 1.0)
+        # Only the gradients asked for must be finite: d(x^y)/dx at x < 0 is
+        # fine even though d(x^y)/dy is not (as in torch.autograd.grad).
+        _, pass_grads = _gradients(output, 1.0, needed=inputs)
         return tuple(pass_grads.get(x, 0.0) for x in inputs)
 
     # The same pass, but the chain rule is applied to Values: the derivative
     # rules are plain arithmetic, so on Values they record a graph.
     grads = {output: 1.0}
+    undefined = set()  # nodes whose gradient does not exist (nan in a rule)
     for node in reversed(topological_order(output)):
         g = grads.get(node)
+        if node in undefined:
+            undefined.update(node.parents)
+            continue
         if g is None or not node.parents:
             continue
         local = _local_derivatives(node, *node.parents, node)
         for parent, local_derivative in zip(node.parents, local):
+            if type(local_derivative) is float and not _isfinite(local_derivative):
+                undefined.add(parent)
+                continue
             contribution = g * local_derivative
             if parent in grads:
                 grads[parent] = grads[parent] + contribution
@@ -224,6 +234,8 @@ def grad(output, inputs, create_graph=False):
                 grads[parent] = contribution
     results = []
     for x in inputs:
+        if x in undefined:
+            raise _nonfinite_error(x, math.nan)
         g = grads.get(x, 0.0)
         if not isinstance(g, type(x)):
             # A gradient that stayed a plain number (a constant) becomes a

@@ -119,26 +119,28 @@ def _relu_forward(x):
 # -- derivative rules that need more than one line ----------------------------
 
 def _pow_derivatives(x, y, out):
-    # d/dx x^y = y·x^(y−1).  d/dy x^y = x^y·ln x, which exists only for x > 0;
-    # at x = 0 (y > 0) the limit is 0, as in PyTorch. For x < 0 the log raises
-    # and backward reports the node.
-    d_base = y * x ** (y - 1.0)
-    if float(x) == 0.0:
-        return (d_base, 0.0)
-    return (d_base, out * _log(x))
+    # d/dx x^y = y·x^(y−1); it is 0 where y = 0 (x^0 = 1 is constant), also
+    # at x = 0, as in PyTorch.
+    # d/dy x^y = x^y·ln x exists only for x > 0; at x = 0 its limit is 0, as
+    # in PyTorch. For x < 0 it does not exist: nan, which backward reports
+    # if that gradient is needed (engine.grad with respect to x alone is fine).
+    d_base = 0.0 if float(y) == 0.0 else y * x ** (y - 1.0)
+    if float(x) > 0.0:
+        return (d_base, out * _log(x))
+    return (d_base, 0.0 if float(x) == 0.0 else math.nan)
 
 
 def _pow_scalar_derivatives(x, n, out):
     # The exponent n is a constant (a plain number in the user's code), so it
     # gets no gradient, and float(n) keeps higher-order graphs free of it.
     n = float(n)
-    return (n * x ** (n - 1.0), 0.0)
+    return (0.0 if n == 0.0 else n * x ** (n - 1.0), 0.0)
 
 
 def _weighted_sum_forward(*inputs):
     # inputs = (w_1..w_n, x_1..x_n[, b]):  z = Σ_k w_k·x_k + b
     n = len(inputs) // 2
-    z = sum(map(operator.mul, inputs[:n], inputs[n:2 * n]))
+    z = sum(map(operator.mul, inputs[:n], inputs[n:2 * n]), 0.0)
     if len(inputs) % 2:
         z = z + inputs[-1]
     return z

@@ -278,10 +278,6 @@ def test_second_derivative_that_is_infinite_raises_floating_point_error():
         engine.grad(x.sqrt(), [x], create_graph=True)
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: engine.grad(x ** e, [x]) at x = −2, "
-                   "e = 3 raises FloatingPointError although only d/dx = e·x^(e−1) = 12 "
-                   "is asked for; the undefined d/de (ln of a negative base) is computed "
-                   "for every node anyway. torch.autograd.grad(x ** e, [x]) returns 12.")
 def test_grad_with_respect_to_a_negative_base_alone_is_defined():
     x, e = Value(-2.0), Value(3.0)
     assert engine.grad(x ** e, [x]) == (12.0,)

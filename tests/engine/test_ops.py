@@ -259,9 +259,6 @@ def test_pow_value_exponent_at_zero_base_gives_exponent_gradient_zero_as_in_pyto
     assert y.grad == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: d/dx x**0 at x = 0 evaluates "
-                   "0·0**(−1) and raises FloatingPointError; it is 0 (x**0 is the "
-                   "constant 1), and PyTorch gives 0")
 def test_pow_zero_exponent_at_zero_base_has_gradient_zero_as_in_pytorch():
     x = Value(0.0)
     y = x ** 0
@@ -270,9 +267,6 @@ def test_pow_zero_exponent_at_zero_base_has_gradient_zero_as_in_pytorch():
     assert x.grad == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: d/dx x**y with y = 0 at x = 0 "
-                   "evaluates 0·0**(−1) and raises FloatingPointError; PyTorch gives "
-                   "0 for both x and y")
 def test_pow_value_zero_exponent_at_zero_base_has_gradients_zero_as_in_pytorch():
     x, y = Value(0.0), Value(0.0)
     z = x ** y
@@ -307,8 +301,6 @@ def test_weighted_sum_with_a_reused_value_sums_both_paths():
     assert x.grad == 1.5
 
 
-@pytest.mark.xfail(strict=True, reason="engine bug: weighted_sum([], []) has data int 0 "
-                   "(Python's sum of nothing), but .data must be a float")
 def test_weighted_sum_of_no_terms_is_float_zero():
     z = weighted_sum([], [])
     assert type(z.data) is float
@@ -334,10 +326,6 @@ def test_backward_steps_takes_the_derivative_from_the_op_table(tanh_rule_replace
     assert x.grad == pytest.approx(1 - math.tanh(0.7), rel=1e-15)
 
 
-@pytest.mark.xfail(strict=True, reason="engine gap: engine/graph.py copies the rules into "
-                   "_DERIVATIVES at import, so backward() ignores an entry replaced or "
-                   "registered in engine.ops.OPS afterwards (backward_steps and "
-                   "grad(create_graph=True) do use it, so the passes disagree)")
 def test_backward_takes_the_derivative_from_the_op_table(tanh_rule_replaced):
     x = Value(0.7)
     x.tanh().backward()
