@@ -60,6 +60,7 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
     max_nodes   refuse to draw more nodes than this (None: no limit)
     precision   significant digits of every number
     step        a record from ``root.backward_steps()``: the pass at that step
+                (gradients are shown whatever show_grad says)
     depth       draw only the Values within ``depth`` edges of root
     around      draw only the Values within ``depth`` (default 2) edges of this one
     legend      add a legend of the node kinds
@@ -194,6 +195,10 @@ class _Picture:
                              cellpadding="3", columns="*")
         return html_label(label), attributes
 
+    def op_on_path(self, value):
+        """Is the op that made value on a highlighted path (an operand edge is)?"""
+        return any((parent, value) in self.highlighted_edges for parent in value.parents)
+
     def grad_cell(self, value):
         state = self.state
         if state is None:
@@ -271,8 +276,7 @@ class _Picture:
         if value.op:
             op_label = html_label(html_text(OPS[value.op].symbol))
             op_attributes = dict(OP_STYLE, **{"class": f"op {value.op}"})
-            if value in self.highlighted_nodes and value.parents and any(
-                    (p, value) in self.highlighted_edges for p in value.parents):
+            if self.op_on_path(value):
                 op_attributes.update(color=HIGHLIGHT, penwidth="3")
                 op_attributes["class"] += " highlight"
             statements.append(lambda g: g.node(node_id + "op", op_label, **op_attributes))
@@ -294,8 +298,7 @@ class _Picture:
                     graph.edge(self.ids[parent], node_id + "op", key=f"{node_id}_in{index}",
                                **self.operand_edge(value, index, locals_[index]))
             result = {"class": "result"}
-            if value in self.highlighted_nodes and any(
-                    (p, value) in self.highlighted_edges for p in value.parents):
+            if self.op_on_path(value):
                 result.update(color=HIGHLIGHT, penwidth="3", **{"class": "result highlight"})
             graph.edge(node_id + "op", node_id, key=f"{node_id}_out", **result)
 
