@@ -126,7 +126,8 @@ def _gradients(root, gradient, needed=None):
         bad = [x for x in needed if not _isfinite(pass_grads.get(x, 0.0))]
     if bad:
         source = next((n for n in reversed(order) if not _isfinite(pass_grads[n])), bad[0])
-        raise _nonfinite_error(source, pass_grads[source] + (source.grad if needed is None else 0.0))
+        stored = source.grad if needed is None else 0.0
+        raise _nonfinite_error(source, stored + pass_grads[source])
     return order, pass_grads
 
 
