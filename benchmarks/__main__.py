@@ -246,6 +246,10 @@ def count(nodes):
     return "—" if nodes is None else f"{nodes:,}"
 
 
+def repeats(timing_or_text):
+    return "—" if isinstance(timing_or_text, str) else f"{timing_or_text.repeats:,}"
+
+
 def ratio(value):
     return "—" if value is None else f"{value:.2f}x"
 
@@ -254,8 +258,8 @@ def table(rows):
     lines = [
         "| workload | graph (this engine) | nodes: ours / micrograd | ours min | ours median "
         "| micrograd min | micrograd median | plain-float min | plain-float median "
-        "| micrograd/ours (speed-up) | ours/plain-float |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| micrograd/ours (speed-up) | ours/plain-float | steps timed: ours / micrograd / plain |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
@@ -263,7 +267,8 @@ def table(rows):
             f"| {cell(row.ours, 'min')} | {cell(row.ours, 'median')} "
             f"| {cell(row.micrograd, 'min')} | {cell(row.micrograd, 'median')} "
             f"| {cell(row.plain, 'min')} | {cell(row.plain, 'median')} "
-            f"| {ratio(row.speedup)} | {ratio(row.plain_ratio)} |")
+            f"| {ratio(row.speedup)} | {ratio(row.plain_ratio)} "
+            f"| {repeats(row.ours)} / {repeats(row.micrograd)} / {repeats(row.plain)} |")
     return "\n".join(lines)
 
 
