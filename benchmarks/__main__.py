@@ -324,7 +324,7 @@ def profile_workloads():
         for build in ("weighted_sum", "elementary"):
             name = f"{problem}-{BUILD_NAMES[build]}"
             workloads[name] = (lambda p=problem, b=build: engine_trainer(p, b), steps)
-    for n, steps in zip(CHAIN_LENGTHS, (200, 20, 2)):
+    for n, steps in zip(CHAIN_LENGTHS, (50, 5, 1)):
         workloads[f"chain-{short(n)}"] = (lambda n=n: engine_chain(n), steps)
     return workloads
 
