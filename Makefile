@@ -41,7 +41,8 @@ notebooks: $(VENV)/.installed-dev+notebooks
 	$(VENV)/bin/jupyter lab notebooks
 
 notebooks-refresh: $(VENV)/.installed-dev+notebooks
-	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.record_timing=False notebooks/*.ipynb
 
 clean:
 	rm -rf $(VENV) out build *.egg-info .pytest_cache .ruff_cache .hypothesis
