@@ -86,24 +86,25 @@ class PlainMLP:
             bias_gradients = self.bias_gradients[layer]
             for j, delta_j in enumerate(delta):
                 # ∂C/∂w_jk = δ_j a_k,  ∂C/∂b_j = δ_j
-                weight_gradients[j] = [g + delta_j * a_k
-                                       for g, a_k in zip(weight_gradients[j], activation)]
+                gradients_j = weight_gradients[j]
+                for k, a_k in enumerate(activation):
+                    gradients_j[k] += delta_j * a_k
                 bias_gradients[j] += delta_j
             if layer > 0:
                 # δ^l = (W^l)ᵀ δ^{l+1} ⊙ f'(z^l); zip(*W) gives the columns of W, the rows of Wᵀ
+                columns = zip(*self.weights[layer])
                 delta = [dot(column_k, delta) * relu_derivative(z_k)
-                         for column_k, z_k in zip(zip(*self.weights[layer]),
-                                                         weighted_inputs[layer - 1])]
+                         for column_k, z_k in zip(columns, weighted_inputs[layer - 1])]
 
     def sgd(self, learning_rate):
-        """w ← w − ε ∂C/∂w and b ← b − ε ∂C/∂b"""
-        for layer in range(len(self.weights)):
-            self.weights[layer] = [
-                [w - learning_rate * g for w, g in zip(w_j, g_j)]
-                for w_j, g_j in zip(self.weights[layer], self.weight_gradients[layer])]
-            self.biases[layer] = [
-                b - learning_rate * g
-                for b, g in zip(self.biases[layer], self.bias_gradients[layer])]
+        """w ← w − ε ∂C/∂w and b ← b − ε ∂C/∂b, in place"""
+        for W, b, weight_gradients, bias_gradients in zip(
+                self.weights, self.biases, self.weight_gradients, self.bias_gradients):
+            for w_j, gradients_j in zip(W, weight_gradients):
+                for k, gradient in enumerate(gradients_j):
+                    w_j[k] -= learning_rate * gradient
+            for j, gradient in enumerate(bias_gradients):
+                b[j] -= learning_rate * gradient
 
     def parameters(self):
         """The parameters in micrograd's order: per neuron w_j1 … w_jm, then b_j."""
