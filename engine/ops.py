@@ -69,11 +69,6 @@ def _log(x):
     return math.log(x) if type(x) is float else x.log()
 
 
-def _is_positive(x):
-    """x > 0 for a float or a Value (the step in relu' and pow' is constant)."""
-    return float(x) > 0.0
-
-
 # -- forward functions that need a guard --------------------------------------
 # Python's float arithmetic would silently give inf, nan or a complex number
 # for these inputs; the engine refuses them with the reason instead.
@@ -227,8 +222,9 @@ SIGMOID = _define(Op("sigmoid", "σ", "σ(x) = 1/(1 + e^−x)", ("x",),
 
 RELU = _define(Op("relu", "ReLU", "max(0, x)", ("x",),
                   forward=_relu_forward,
-                  # relu'(0) = 0, as in PyTorch
-                  derivatives=lambda x, out: (1.0 if _is_positive(x) else 0.0,),
+                  # relu'(0) = 0, as in PyTorch. (A step: constant on each
+                  # side, so its own derivative is 0; x > 0 works on Values too.)
+                  derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
                   formulas=("1 if x > 0 else 0",)))
 
 WEIGHTED_SUM = _define(Op("weighted_sum", "Σ w·x + b", "Σₖ wₖ·xₖ + b",

@@ -144,6 +144,21 @@ class Value:
         """The backward pass one node at a time (a generator of BackwardStep)."""
         return graph.backward_steps(self, gradient)
 
+    # -- comparisons -------------------------------------------------------------
+    # <, <=, >, >= compare the numbers (so max(values) and `if loss < 0.1` work);
+    # == and hash stay by identity, so Values can live in sets and dicts.
+    def __lt__(self, other):
+        return self.data < _number(other)
+
+    def __le__(self, other):
+        return self.data <= _number(other)
+
+    def __gt__(self, other):
+        return self.data > _number(other)
+
+    def __ge__(self, other):
+        return self.data >= _number(other)
+
     # -- conveniences ------------------------------------------------------------
     def item(self):
         """The number, as in PyTorch's ``tensor.item()``."""
@@ -155,6 +170,10 @@ class Value:
     def __repr__(self):
         label = f"{self.label}, " if self.label else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+def _number(x):
+    return x.data if isinstance(x, Value) else x
 
 
 # -- building nodes --------------------------------------------------------------

@@ -221,3 +221,17 @@ def test_numpy_array_times_value_is_an_object_array_of_values():
     total = products.sum()
     total.backward()
     assert v.grad == 1.0 + 2.0 - 0.5
+
+
+def test_ordering_compares_the_numbers_with_values_and_plain_numbers():
+    small, large = Value(1.0), Value(2.5)
+    assert small < large and small <= large and large > small and large >= small
+    assert small < 2 and large > 2.0 and small <= 1.0 and large >= 2.5
+    assert not (large < small) and not (small > 1.0)
+    assert max([small, large]) is large and sorted([large, small]) == [small, large]
+
+
+def test_ordering_leaves_equality_by_identity():
+    a, b = Value(1.0), Value(1.0)
+    assert a <= b and a >= b
+    assert a != b and a == a
