@@ -28,7 +28,7 @@ _isfinite = math.isfinite
 _grad = attrgetter("grad")
 
 
-def topological_order(root):
+def topological_order(root, include_leaves=True):
     """Every node reachable from root, each after all of its parents.
 
     Depth-first search with an explicit stack of nodes. The first time a
@@ -36,6 +36,9 @@ def topological_order(root):
     second time, they have all been emitted, so it is emitted too. The root
     comes last. (The stack holds only nodes, no per-node records: a chain of
     a million operations allocates nothing for the garbage collector to scan.)
+
+    include_leaves=False leaves out the nodes without parents (backward
+    needs only the nodes that send gradient on).
     """
     order = []
     expanded = set()  # nodes whose parents have been pushed
@@ -55,7 +58,7 @@ def topological_order(root):
                 continue
             if parent.parents:
                 stack.append(parent)
-            else:  # a leaf has nothing to wait for: emit it at once
+            elif include_leaves:  # a leaf has nothing to wait for: emit it now
                 expanded.add(parent)
                 emitted.add(parent)
                 order.append(parent)
@@ -94,18 +97,19 @@ def _gradients(root, gradient, needed=None):
     Raises FloatingPointError, naming the node, if a gradient is not finite:
     any node's, or only those of the nodes in ``needed`` when it is given.
     """
-    order = topological_order(root)
+    # Only nodes with parents send gradient on, so the order skips the
+    # leaves; they enter pass_grads when their first contribution arrives.
+    order = topological_order(root, include_leaves=False)
     pass_grads = dict.fromkeys(order, 0.0)
     pass_grads[root] = float(gradient)
+    received = pass_grads.get
     node = root
     try:
         for node in reversed(order):
-            parents = node.parents
             g = pass_grads[node]
-            if not parents or g == 0.0:
-                # A leaf has no one to send to; a zero gradient (say, below a
-                # relu that is off) would send exactly 0 to every parent.
-                continue
+            parents = node.parents
+            if g == 0.0 or not parents:
+                continue  # 0 would send exactly 0; a leaf root has no one to send to
             rule = OPS[node.op].derivatives
             # The chain rule: each parent receives g · d(node)/d(parent).
             # One- and two-input ops are spelled out: they are most nodes,
@@ -113,16 +117,16 @@ def _gradients(root, gradient, needed=None):
             if len(parents) == 2:
                 x, y = parents
                 dx, dy = rule(x.data, y.data, node.data)
-                pass_grads[x] += g * dx
-                pass_grads[y] += g * dy
+                pass_grads[x] = received(x, 0.0) + g * dx
+                pass_grads[y] = received(y, 0.0) + g * dy
             elif len(parents) == 1:
                 (x,) = parents
                 (dx,) = rule(x.data, node.data)
-                pass_grads[x] += g * dx
+                pass_grads[x] = received(x, 0.0) + g * dx
             else:
                 local = rule(*[p.data for p in parents], node.data)
                 for parent, local_derivative in zip(parents, local):
-                    pass_grads[parent] += g * local_derivative
+                    pass_grads[parent] = received(parent, 0.0) + g * local_derivative
     except (ArithmeticError, ValueError) as error:
         raise _nonfinite_error(node, "undefined",
                                f"{node.op}'s local derivative: {error}") from None
