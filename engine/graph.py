@@ -54,11 +54,11 @@ def topological_order(root, include_leaves=True):
             continue
         expanded.add(node)
         for parent in node.parents:
-            if parent in expanded:
-                continue
             if parent.parents:
-                stack.append(parent)
-            elif include_leaves:  # a leaf has nothing to wait for: emit it now
+                if parent not in expanded:
+                    stack.append(parent)
+            elif include_leaves and parent not in expanded:
+                # a leaf has nothing to wait for: emit it now
                 expanded.add(parent)
                 emitted.add(parent)
                 order.append(parent)
