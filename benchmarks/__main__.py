@@ -200,6 +200,59 @@ def time_chains(budget, quick, log):
     return rows
 
 
+def chain_breakdown(log):
+    """[(n, build, build in gc, backward, backward in gc)] for one chain of each length.
+
+    Where a chain's time goes: building the graph (the user's forward code) and
+    backward, each with the time the garbage collector took inside it (measured
+    with gc.callbacks; the collector keeps its default settings).
+    """
+    in_gc = []
+    started = []
+
+    def on_gc(phase, info):
+        if phase == "start":
+            started.append(time.perf_counter())
+        else:
+            in_gc.append(time.perf_counter() - started.pop())
+
+    breakdown = []
+    gc.callbacks.append(on_gc)
+    try:
+        for n in CHAIN_LENGTHS:
+            log(f"  chain {short(n)}: build and backward apart")
+            chain = engine_chain(n)
+            gc.collect()
+            in_gc.clear()
+            start = time.perf_counter()
+            root = chain.build()
+            build, build_gc = time.perf_counter() - start, sum(in_gc)
+            in_gc.clear()
+            start = time.perf_counter()
+            root.backward()
+            backward, backward_gc = time.perf_counter() - start, sum(in_gc)
+            del root
+            breakdown.append((n, build, build_gc, backward, backward_gc))
+    finally:
+        gc.callbacks.remove(on_gc)
+    return breakdown
+
+
+def breakdown_table(breakdown):
+    lines = ["| chain | build | of which in the garbage collector | backward | "
+             "of which in the garbage collector |",
+             "|---|---|---|---|---|"]
+    for n, build, build_gc, backward, backward_gc in breakdown:
+        lines.append(f"| {short(n)} | {format_seconds(build)} | {format_seconds(build_gc)} | "
+                     f"{format_seconds(backward)} | {format_seconds(backward_gc)} |")
+    first, last = breakdown[1], breakdown[2]
+    lines.append("")
+    lines.append(f"1e6 / 1e5: build {last[1] / first[1]:.1f}x (without the collector's time "
+                 f"{(last[1] - last[2]) / (first[1] - first[2]):.1f}x), backward "
+                 f"{last[3] / first[3]:.1f}x.")
+    return "\n".join(lines)
+
+
 # -- 3. memory ---------------------------------------------------------------------
 
 def measure_memory(log):
@@ -403,6 +456,8 @@ def main(argv=None):
     log("timing chains")
     chain_rows = time_chains(chain_budget, args.quick, log)
     gc.collect()
+    breakdown = chain_breakdown(log)
+    gc.collect()
     log("measuring memory")
     measured = measure_memory(log)
 
@@ -414,6 +469,8 @@ def main(argv=None):
           "backward). Min and median over repeats; ratios use the medians. Default garbage-"
           "collector settings; gc.collect() only between timed blocks.\n")
     print(table(rows + chain_rows) + "\n")
+    print("One chain of each length, build and backward apart (one run each):\n")
+    print(breakdown_table(breakdown) + "\n")
     print("Bytes per node (tracemalloc: bytes still allocated after building the graph / "
           "nodes the build created):\n")
     print(memory_table(measured) + "\n")
