@@ -1,0 +1,1 @@
+"""Package data: Fisher's Iris (iris.csv; provenance in README.md)."""
