@@ -154,12 +154,13 @@ class Layer(Module):
     def __call__(self, x):
         return [neuron(x) for neuron in self.neurons]
 
-    def named_parameters(self):
+    def named_parameters(self, layer=None):
+        """{'w_11': ..., 'b_1': ...}; with layer=l, the names in a net ('w2_11')."""
         names = {}
         for j, neuron in enumerate(self.neurons, start=1):
             for k, w in enumerate(neuron.w, start=1):
-                names[parameter_name("w", None, j, k)] = w
-            names[parameter_name("b", None, j)] = neuron.b
+                names[parameter_name("w", layer, j, k)] = w
+            names[parameter_name("b", layer, j)] = neuron.b
         return names
 
     def architecture(self):
@@ -339,10 +340,7 @@ class MLP(Module):
         """
         names = {}
         for l, layer in enumerate(self.layers, start=1):
-            for j, neuron in enumerate(layer.neurons, start=1):
-                for k, w in enumerate(neuron.w, start=1):
-                    names[parameter_name("w", l, j, k)] = w
-                names[parameter_name("b", l, j)] = neuron.b
+            names.update(layer.named_parameters(l))
         return names
 
     def architecture(self):
