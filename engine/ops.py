@@ -20,6 +20,7 @@ Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 
 import math
 import operator
+from functools import reduce
 
 __all__ = ["Op", "OPS"]
 
@@ -135,7 +136,10 @@ def _pow_scalar_derivatives(x, n, out):
 def _weighted_sum_forward(*inputs):
     # inputs = (w_1..w_n, x_1..x_n[, b]):  z = Σ_k w_k·x_k + b
     n = len(inputs) // 2
-    z = sum(map(operator.mul, inputs[:n], inputs[n:2 * n]), 0.0)
+    # Added left to right, as the expanded graph w_1·x_1 + w_2·x_2 + ... adds.
+    # (Not sum(): from Python 3.12 it compensates float rounding, which would
+    # make the fused and expanded networks differ in the last bit.)
+    z = reduce(operator.add, map(operator.mul, inputs[:n], inputs[n:2 * n]), 0.0)
     if len(inputs) % 2:
         z = z + inputs[-1]
     return z
