@@ -1,15 +1,21 @@
-"""Walking the graph: topological order, backward, step-by-step backward, grad.
+"""Walking the graph: the backward pass, step by step, and grad.
 
-Reverse mode in three lines: order the nodes so that every node comes after
-its parents; seed d root/d root = 1; visit the nodes from the root back to the
-leaves and, at each node, send gradient × local derivative to every parent
-(the chain rule), adding up what arrives at a node along all of its paths.
+Reverse mode, as a learner writes it first (``backward_by_the_book`` below):
+order the nodes so that every node comes after its parents; seed
+d root/d root = 1; visit the nodes from the root back to the leaves and, at
+each node, send gradient × local derivative to every parent (the chain rule),
+adding up what arrives at a node along all of its paths.
 
-The order is computed with an explicit stack, not recursion, so a chain of a
-million operations needs no recursion limit. Each pass sums its gradients in
-a dict of its own and adds them to ``.grad`` at the end, so what a node sends
-on is exactly this pass's gradient: backward twice gives exactly twice the
-gradient (micrograd re-sends what earlier passes left in ``.grad``).
+``backward`` is that same loop made fast; a test holds the two equal, digit
+for digit. The order is computed with an explicit stack, not recursion, so a
+chain of a million operations needs no recursion limit. Each pass sums its
+gradients in a dict of its own and adds them to ``.grad`` at the end, so what
+a node sends on is exactly this pass's gradient: backward twice gives exactly
+twice the gradient (micrograd re-sends what earlier passes left in ``.grad``).
+
+Every local derivative comes from one guarded function, ``local_derivatives``,
+which asks the op table and turns an undefined rule into a FloatingPointError
+that names the node.
 
 This module walks any nodes that have ``data``, ``grad``, ``op`` and
 ``parents``; it does not import value.py (which imports it).
@@ -21,11 +27,28 @@ from typing import NamedTuple
 
 from engine.ops import OPS
 
-__all__ = ["topological_order", "backward", "backward_steps", "grad",
-           "zero_grad", "BackwardStep", "Send"]
+__all__ = ["topological_order", "local_derivatives", "backward_by_the_book", "backward",
+           "backward_steps", "grad", "zero_grad", "BackwardStep", "Send"]
 
 _isfinite = math.isfinite
 _grad = attrgetter("grad")
+
+
+def backward_by_the_book(root, gradient=1.0):
+    """The backward pass, plainly: {node: d root/d node · gradient}.
+
+    It changes no ``.grad``; ``backward`` computes the same numbers faster and
+    adds them to ``.grad``.
+    """
+    grads = {root: float(gradient)}
+    for node in reversed(topological_order(root)):
+        g = grads.get(node, 0.0)
+        if g == 0.0:
+            continue  # sending 0 would change nothing
+        for parent, local in zip(node.parents, local_derivatives(node)):
+            # the chain rule: d root/d parent += d root/d node · d node/d parent
+            grads[parent] = grads.get(parent, 0.0) + g * local
+    return grads
 
 
 def topological_order(root, include_leaves=True):
@@ -74,25 +97,33 @@ def _nonfinite_error(node, gradient, cause=None):
         f"would be {gradient}{reason}; nothing was changed")
 
 
-def _local_derivatives(node, *inputs_and_out):
-    """The op table's local derivatives at node, or a FloatingPointError naming it."""
+def local_derivatives(node, operands=None):
+    """d node/d parent for each of node's parents, from the op table.
+
+    The numbers backward uses. A rule that is undefined at these values
+    (1/x at x = 0, say) raises FloatingPointError naming the node. operands
+    defaults to the parents' numbers; pass the parents themselves to get
+    Values (what ``grad(..., create_graph=True)`` differentiates again).
+    """
+    if not node.parents:
+        return ()
+    if operands is None:
+        operands, out = [p.data for p in node.parents], node.data
+    else:
+        out = node
     try:
-        return OPS[node.op].derivatives(*inputs_and_out)
+        return tuple(OPS[node.op].derivatives(*operands, out))
     except (ArithmeticError, ValueError) as error:
         raise _nonfinite_error(node, "undefined",
                                f"{node.op}'s local derivative: {error}") from None
 
 
-def _local_derivatives_or_nan(node, datas):
-    """Local derivatives for display; nan where the rule is undefined."""
-    try:
-        return OPS[node.op].derivatives(*datas, node.data)
-    except (ArithmeticError, ValueError):
-        return (math.nan,) * len(datas)
-
-
 def _gradients(root, gradient, needed=None):
     """One reverse pass in floats: (order, {node: d root / d node · gradient}).
+
+    backward_by_the_book's loop, made fast: the order leaves out the leaves,
+    the op's rule is called directly (local_derivatives only names the node
+    when a rule fails), and one- and two-operand ops are spelled out.
 
     Raises FloatingPointError, naming the node, if a gradient is not finite:
     any node's, or only those of the nodes in ``needed`` when it is given.
@@ -127,9 +158,9 @@ def _gradients(root, gradient, needed=None):
                 local = rule(*[p.data for p in parents], node.data)
                 for parent, local_derivative in zip(parents, local):
                     pass_grads[parent] = received(parent, 0.0) + g * local_derivative
-    except (ArithmeticError, ValueError) as error:
-        raise _nonfinite_error(node, "undefined",
-                               f"{node.op}'s local derivative: {error}") from None
+    except (ArithmeticError, ValueError):
+        local_derivatives(node)  # raises the error that names the node
+        raise
     # Checked once here rather than per node: a non-finite gradient spreads
     # to every node below it, so the first one in order is where it started.
     if needed is None:  # backward(): every gradient, as it will be stored
@@ -196,12 +227,14 @@ def backward_steps(root, gradient=1.0):
             raise _nonfinite_error(node, node.grad)
         sends = []
         if node.parents:
-            datas = [p.data for p in node.parents]
             if g == 0.0:
                 # backward() skips a zero gradient: it sends exactly 0.
-                local = _local_derivatives_or_nan(node, datas)
+                try:
+                    local = local_derivatives(node)
+                except FloatingPointError:
+                    local = (math.nan,) * len(node.parents)
             else:
-                local = _local_derivatives(node, *datas, node.data)
+                local = local_derivatives(node)
             for parent, local_derivative in zip(node.parents, local):
                 contribution = g * local_derivative if g != 0.0 else 0.0
                 pass_grads[parent] += contribution
@@ -239,7 +272,7 @@ def grad(output, inputs, create_graph=False):
             continue
         if g is None or not node.parents:
             continue
-        local = _local_derivatives(node, *node.parents, node)
+        local = local_derivatives(node, node.parents)
         for parent, local_derivative in zip(node.parents, local):
             if type(local_derivative) is float and not _isfinite(local_derivative):
                 undefined.add(parent)

@@ -1,65 +1,113 @@
 """The op table: every operation the engine knows, defined once.
 
-Each entry holds an op's name and symbol, its forward function and its local
-derivatives d(out)/d(input) for every input, side by side. The derivative rules
-are plain arithmetic, so the same rule works on floats (an ordinary backward
-pass) and on Values (``engine.grad(..., create_graph=True)``, which needs the
-derivatives to be differentiable again).
+Each entry holds everything about one op, side by side: its name and symbol,
+its forward function, its local derivatives d(out)/d(operand), and how each
+of those reads — as text, as LaTeX and as Python — written in terms of the
+op's operands. A reader of a graph (a drawing, explain, the code generator)
+substitutes the operands' own names, so the edge from w into w·x reads
+"∂/∂w = x", with the learner's x, and a tanh edge reads "1 − tanh²(z3_2)".
+
+The derivative rules are plain arithmetic, so the same rule works on floats
+(an ordinary backward pass) and on Values (``engine.grad(...,
+create_graph=True)``, which needs the derivatives to be differentiable again).
 
 Calling conventions, for every op:
 
-    forward(*inputs)            -> the output, a float
-    derivatives(*inputs, out)   -> one local derivative per input
+    forward(*operands)            -> the output, a float
+    derivatives(*operands, out)   -> one local derivative per operand
 
-where ``out`` is the op's own output, so rules such as tanh' = 1 - out² reuse
+where ``out`` is the op's own output, so rules such as tanh' = 1 − out² reuse
 it instead of recomputing the forward pass.
 
+Formulas are templates: ``$x`` stands for operand x and ``$out`` for the
+output, filled in with ``Op.show`` and ``Op.show_local``. The Python
+templates compute exactly what ``forward`` and ``derivatives`` compute, digit
+for digit (a test holds them to it), and may call the functions in
+``PYTHON_NAMES``.
+
 Adding an op is one ``Op(...)`` entry here, one Value method that applies it
-(value.py), and its tests.
+(value.py; or ``engine.apply(op, ...)``), and its tests.
 """
 
 import math
 import operator
 from functools import reduce
+from string import Template
+from typing import NamedTuple
 
-__all__ = ["Op", "OPS"]
+__all__ = ["Op", "OPS", "Formula", "PYTHON_NAMES"]
+
+
+class Formula(NamedTuple):
+    """One formula, three ways; ``$x`` is an operand, ``$out`` the output."""
+    text: str     # '1 − tanh²($x)', for drawings and the terminal
+    latex: str    # r'1 - \tanh^2($x)', for notebooks
+    python: str   # '1.0 - $out*$out', for the code generator
 
 
 class Op:
-    """One operation: what it computes and how it differentiates.
+    """One operation: what it computes, how it differentiates, how it reads.
 
     name        -- the key in OPS and the node's ``.op`` ('mul', 'tanh', ...)
     symbol      -- what a graph drawing shows on the op node ('×', 'tanh')
-    expression  -- the forward formula in words of its inputs ('x · y')
-    inputs      -- names of the inputs, used in formulas and error messages
-    forward     -- forward(*inputs) -> float
-    derivatives -- derivatives(*inputs, out) -> tuple, d(out)/d(input) each
-    formulas    -- the text of each local derivative ('y', '1 − out²');
-                   for n-ary ops, the three kinds: weight, input, bias
+    operands    -- the operands' names in the formulas ('x', 'y')
+    forward     -- forward(*operands) -> float
+    derivatives -- derivatives(*operands, out) -> d(out)/d(operand), each
+    result      -- Formula of the output in terms of the operands
+    local       -- one Formula per operand: d(out)/d(that operand)
+    expand      -- for ops with any number of operands (the weighted sum):
+                   expand(n) -> (operands, result, local) for n operands
     """
 
-    __slots__ = ("name", "symbol", "expression", "inputs", "forward",
-                 "derivatives", "formulas")
+    __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
+                 "result", "local", "expand")
 
-    def __init__(self, name, symbol, expression, inputs, forward, derivatives,
-                 formulas):
+    def __init__(self, name, symbol, operands, forward, derivatives, result,
+                 local, expand=None):
         self.name = name
         self.symbol = symbol
-        self.expression = expression
-        self.inputs = inputs
+        self.operands = operands
         self.forward = forward
         self.derivatives = derivatives
-        self.formulas = formulas
+        self.result = result
+        self.local = local
+        self.expand = expand
 
-    def formula(self, index, n_inputs=None):
-        """The text of d(out)/d(input number ``index``)."""
-        if self.name == "weighted_sum":
-            n = (n_inputs or 0) // 2
-            return self.formulas[0 if index < n else 1 if index < 2 * n else 2]
-        return self.formulas[index]
+    def formulas(self, n_operands):
+        """(operand names, result Formula, local Formulas) for a node with n operands."""
+        if self.expand is not None:
+            return self.expand(n_operands)
+        return self.operands, self.result, self.local
+
+    def operand_names(self, n_operands):
+        """The operands' names for a node with n operands: ('x', 'y'), ('w1', 'x1', 'b')."""
+        return self.formulas(n_operands)[0]
+
+    def show(self, names, out="out", how="text"):
+        """The result with the operands' own names: show(['w', 'x']) -> 'w · x'.
+
+        how is 'text', 'latex' or 'python'.
+        """
+        operands, result, _ = self.formulas(len(names))
+        return _fill(getattr(result, how), operands, names, out)
+
+    def show_local(self, index, names, out="out", how="text"):
+        """d(out)/d(operand number index) with the operands' own names.
+
+        MUL.show_local(0, ['w', 'x']) -> 'x';  TANH.show_local(0, ['z3_2']) ->
+        '1 − tanh²(z3_2)'.
+        """
+        operands, _, local = self.formulas(len(names))
+        return _fill(getattr(local[index], how), operands, names, out)
 
     def __repr__(self):
-        return f"Op({self.name!r}, {self.symbol!r}: {self.expression})"
+        return f"Op({self.name!r}, {self.symbol!r}: {self.result.text})"
+
+
+def _fill(template, operands, names, out):
+    """Put each operand's name where the template says $operand."""
+    mapping = dict(zip(operands, names), out=out)
+    return Template(template).substitute(mapping)
 
 
 # -- helpers: the same function on floats and on Values ----------------------
@@ -68,6 +116,10 @@ class Op:
 
 def _log(x):
     return math.log(x) if type(x) is float else x.log()
+
+
+def _sigmoid(x):
+    return _sigmoid_forward(x) if type(x) is float else x.sigmoid()
 
 
 # -- forward functions that need a guard --------------------------------------
@@ -108,8 +160,18 @@ def _sigmoid_forward(x):
     return e / (1.0 + e)
 
 
+def _softplus_forward(x):
+    # ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|): e^−|x| <= 1 never overflows.
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
 def _relu_forward(x):
     return x if x > 0.0 else 0.0
+
+
+def _hinge_forward(s, y):
+    margin = 1.0 - y * s
+    return margin if margin > 0.0 else 0.0
 
 
 # -- derivative rules that need more than one line ----------------------------
@@ -133,30 +195,60 @@ def _pow_scalar_derivatives(x, n, out):
     return (0.0 if n == 0.0 else n * x ** (n - 1.0), 0.0)
 
 
-def _weighted_sum_forward(*inputs):
-    # inputs = (w_1..w_n, x_1..x_n[, b]):  z = Σ_k w_k·x_k + b
-    n = len(inputs) // 2
-    # Added left to right, as the expanded graph w_1·x_1 + w_2·x_2 + ... adds.
+def _hinge_derivatives(s, y, out):
+    # C = max(0, 1 − y·s): dC/ds = −y and dC/dy = −s while the margin is
+    # positive, else 0 (at the kink, 0, as relu'(0) = 0).
+    if 1.0 - y * s > 0.0:
+        return (-y, -s)
+    return (0.0, 0.0)
+
+
+def _weighted_sum_forward(*operands):
+    # operands = (w_1..w_n, x_1..x_n[, b]):  z = w_1·x_1 + ... + w_n·x_n + b
+    # Added left to right, as the expanded graph and the generated code add.
     # (Not sum(): from Python 3.12 it compensates float rounding, which would
     # make the fused and expanded networks differ in the last bit.)
-    z = reduce(operator.add, map(operator.mul, inputs[:n], inputs[n:2 * n]), 0.0)
-    if len(inputs) % 2:
-        z = z + inputs[-1]
+    n = len(operands) // 2
+    products = list(map(operator.mul, operands[:n], operands[n:2 * n]))
+    z = reduce(operator.add, products[1:], products[0]) if products else 0.0
+    if len(operands) % 2:
+        z = z + operands[-1]
     return z
 
 
-def _weighted_sum_derivatives(*inputs_and_out):
-    # inputs_and_out = (w_1..w_n, x_1..x_n[, b], z)
+def _weighted_sum_derivatives(*operands_and_out):
+    # operands_and_out = (w_1..w_n, x_1..x_n[, b], z)
     # dz/dw_k = x_k, dz/dx_k = w_k, dz/db = 1
-    n = (len(inputs_and_out) - 1) // 2
-    weights, xs = inputs_and_out[:n], inputs_and_out[n:2 * n]
-    has_bias = len(inputs_and_out) % 2 == 0
+    n = (len(operands_and_out) - 1) // 2
+    weights, xs = operands_and_out[:n], operands_and_out[n:2 * n]
+    has_bias = len(operands_and_out) % 2 == 0
     return xs + weights + ((1.0,) if has_bias else ())
+
+
+def _weighted_sum_formulas(n_operands):
+    # operands w1..wn, x1..xn[, b]; the result reads w1·x1 + w2·x2 + ... + b
+    n = n_operands // 2
+    ws = [f"w{k}" for k in range(1, n + 1)]
+    xs = [f"x{k}" for k in range(1, n + 1)]
+    bias = ["b"] if n_operands % 2 else []
+    text = [f"${w}·${x}" for w, x in zip(ws, xs)] + ["$b"] * len(bias)
+    latex = [rf"${w}\,${x}" for w, x in zip(ws, xs)] + ["$b"] * len(bias)
+    python = [f"${w}*${x}" for w, x in zip(ws, xs)] + ["$b"] * len(bias)
+    result = Formula(" + ".join(text) or "0", " + ".join(latex) or "0",
+                     " + ".join(python) or "0.0")
+    local = ([Formula(f"${x}", f"${x}", f"${x}") for x in xs]
+             + [Formula(f"${w}", f"${w}", f"${w}") for w in ws]
+             + [Formula("1", "1", "1.0")] * len(bias))
+    return tuple(ws + xs + bias), result, tuple(local)
 
 
 # -- the table ----------------------------------------------------------------
 
 OPS = {}
+
+# The functions the Python templates may call (besides the operators).
+PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
+                "softplus": _softplus_forward}
 
 
 def _define(op):
@@ -164,75 +256,150 @@ def _define(op):
     return op
 
 
-ADD = _define(Op("add", "+", "x + y", ("x", "y"),
-                 forward=operator.add,
-                 derivatives=lambda x, y, out: (1.0, 1.0),
-                 formulas=("1", "1")))
+ADD = _define(Op(
+    "add", "+", ("x", "y"),
+    forward=operator.add,
+    derivatives=lambda x, y, out: (1.0, 1.0),
+    result=Formula("$x + $y", "$x + $y", "$x + $y"),
+    local=(Formula("1", "1", "1.0"), Formula("1", "1", "1.0"))))
 
-SUB = _define(Op("sub", "−", "x − y", ("x", "y"),
-                 forward=operator.sub,
-                 derivatives=lambda x, y, out: (1.0, -1.0),
-                 formulas=("1", "−1")))
+SUB = _define(Op(
+    "sub", "−", ("x", "y"),
+    forward=operator.sub,
+    derivatives=lambda x, y, out: (1.0, -1.0),
+    result=Formula("$x − $y", "$x - $y", "$x - $y"),
+    local=(Formula("1", "1", "1.0"), Formula("−1", "-1", "-1.0"))))
 
-MUL = _define(Op("mul", "×", "x · y", ("x", "y"),
-                 forward=operator.mul,
-                 derivatives=lambda x, y, out: (y, x),
-                 formulas=("y", "x")))
+MUL = _define(Op(
+    "mul", "×", ("x", "y"),
+    forward=operator.mul,
+    derivatives=lambda x, y, out: (y, x),
+    result=Formula("$x · $y", r"$x \cdot $y", "$x * $y"),
+    local=(Formula("$y", "$y", "$y"), Formula("$x", "$x", "$x"))))
 
-DIV = _define(Op("div", "÷", "x / y", ("x", "y"),
-                 forward=_div,
-                 derivatives=lambda x, y, out: (1.0 / y, -out / y),
-                 formulas=("1/y", "−x/y²")))
+DIV = _define(Op(
+    "div", "÷", ("x", "y"),
+    forward=_div,
+    derivatives=lambda x, y, out: (1.0 / y, -out / y),
+    result=Formula("$x / $y", r"\frac{$x}{$y}", "$x / $y"),
+    local=(Formula("1/$y", r"\frac{1}{$y}", "1.0 / $y"),
+           Formula("−$x/$y²", r"-\frac{$x}{$y^2}", "-$out / $y"))))
 
-NEG = _define(Op("neg", "−", "−x", ("x",),
-                 forward=operator.neg,
-                 derivatives=lambda x, out: (-1.0,),
-                 formulas=("−1",)))
+NEG = _define(Op(
+    "neg", "−", ("x",),
+    forward=operator.neg,
+    derivatives=lambda x, out: (-1.0,),
+    result=Formula("−$x", "-$x", "-$x"),
+    local=(Formula("−1", "-1", "-1.0"),)))
 
-POW = _define(Op("pow", "**", "x^y", ("x", "y"),
-                 forward=_pow_forward,
-                 derivatives=_pow_derivatives,
-                 formulas=("y·x^(y−1)", "x^y·ln x")))
+POW = _define(Op(
+    "pow", "**", ("x", "y"),
+    forward=_pow_forward,
+    derivatives=_pow_derivatives,
+    result=Formula("$x^$y", "{$x}^{$y}", "$x ** $y"),
+    local=(Formula("$y·$x^($y − 1)", "$y\\,{$x}^{$y - 1}",
+                   "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))"),
+           Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
+                   "($out * math.log($x) if $x > 0.0 else "
+                   "0.0 if $x == 0.0 else math.nan)"))))
 
-POW_SCALAR = _define(Op("pow_scalar", "**", "x^n (n a constant)", ("x", "n"),
-                        forward=_pow_forward,
-                        derivatives=_pow_scalar_derivatives,
-                        formulas=("n·x^(n−1)", "0 (constant)")))
+POW_SCALAR = _define(Op(
+    "pow_scalar", "**", ("x", "n"),
+    forward=_pow_forward,
+    derivatives=_pow_scalar_derivatives,
+    result=Formula("$x^$n", "{$x}^{$n}", "$x ** $n"),
+    local=(Formula("$n·$x^($n − 1)", "$n\\,{$x}^{$n - 1}",
+                   "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))"),
+           Formula("0 (a constant)", "0", "0.0"))))
 
-EXP = _define(Op("exp", "exp", "e^x", ("x",),
-                 forward=math.exp,
-                 derivatives=lambda x, out: (out,),
-                 formulas=("e^x",)))
+EXP = _define(Op(
+    "exp", "exp", ("x",),
+    forward=math.exp,
+    derivatives=lambda x, out: (out,),
+    result=Formula("exp($x)", "e^{$x}", "math.exp($x)"),
+    local=(Formula("exp($x)", "e^{$x}", "$out"),)))
 
-LOG = _define(Op("log", "log", "ln x", ("x",),
-                 forward=_log_forward,
-                 derivatives=lambda x, out: (1.0 / x,),
-                 formulas=("1/x",)))
+LOG = _define(Op(
+    "log", "log", ("x",),
+    forward=_log_forward,
+    derivatives=lambda x, out: (1.0 / x,),
+    result=Formula("ln $x", r"\ln $x", "math.log($x)"),
+    local=(Formula("1/$x", r"\frac{1}{$x}", "1.0 / $x"),)))
 
-SQRT = _define(Op("sqrt", "√", "√x", ("x",),
-                  forward=_sqrt_forward,
-                  derivatives=lambda x, out: (0.5 / out,),
-                  formulas=("1/(2√x)",)))
+SQRT = _define(Op(
+    "sqrt", "√", ("x",),
+    forward=_sqrt_forward,
+    derivatives=lambda x, out: (0.5 / out,),
+    result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)"),
+    local=(Formula("1/(2√$x)", r"\frac{1}{2\sqrt{$x}}", "0.5 / $out"),)))
 
-TANH = _define(Op("tanh", "tanh", "tanh x", ("x",),
-                  forward=math.tanh,
-                  derivatives=lambda x, out: (1.0 - out * out,),
-                  formulas=("1 − tanh²(x)",)))
+TANH = _define(Op(
+    "tanh", "tanh", ("x",),
+    forward=math.tanh,
+    derivatives=lambda x, out: (1.0 - out * out,),
+    result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)"),
+    local=(Formula("1 − tanh²($x)", r"1 - \tanh^2($x)", "1.0 - $out * $out"),)))
 
-SIGMOID = _define(Op("sigmoid", "σ", "σ(x) = 1/(1 + e^−x)", ("x",),
-                     forward=_sigmoid_forward,
-                     derivatives=lambda x, out: (out * (1.0 - out),),
-                     formulas=("σ(x)·(1 − σ(x))",)))
+SIGMOID = _define(Op(
+    "sigmoid", "σ", ("x",),
+    forward=_sigmoid_forward,
+    derivatives=lambda x, out: (out * (1.0 - out),),
+    result=Formula("σ($x)", r"\sigma($x)", "sigmoid($x)"),
+    local=(Formula("σ($x)·(1 − σ($x))", r"\sigma($x)\,(1 - \sigma($x))",
+                   "$out * (1.0 - $out)"),)))
 
-RELU = _define(Op("relu", "ReLU", "max(0, x)", ("x",),
-                  forward=_relu_forward,
-                  # relu'(0) = 0, as in PyTorch. (A step: constant on each
-                  # side, so its own derivative is 0; x > 0 works on Values too.)
-                  derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
-                  formulas=("1 if x > 0 else 0",)))
+RELU = _define(Op(
+    "relu", "ReLU", ("x",),
+    forward=_relu_forward,
+    # relu'(0) = 0, as in PyTorch. (A step: constant on each side, so its own
+    # derivative is 0; x > 0 works on Values too.)
+    derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
+    result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)"),
+    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),)))
 
-WEIGHTED_SUM = _define(Op("weighted_sum", "Σ w·x + b", "Σₖ wₖ·xₖ + b",
-                          ("w", "x", "b"),
-                          forward=_weighted_sum_forward,
-                          derivatives=_weighted_sum_derivatives,
-                          formulas=("xₖ", "wₖ", "1")))
+SOFTPLUS = _define(Op(
+    "softplus", "softplus", ("x",),
+    forward=_softplus_forward,
+    derivatives=lambda x, out: (_sigmoid(x),),
+    result=Formula("ln(1 + exp($x))", r"\ln(1 + e^{$x})", "softplus($x)"),
+    local=(Formula("σ($x)", r"\sigma($x)", "sigmoid($x)"),)))
+
+WEIGHTED_SUM = _define(Op(
+    "weighted_sum", "Σ w·x + b", ("w", "x", "b"),
+    forward=_weighted_sum_forward,
+    derivatives=_weighted_sum_derivatives,
+    result=Formula("Σₖ wₖ·xₖ + b", r"\sum_k w_k x_k + b", ""),
+    local=(Formula("xₖ", "x_k", ""), Formula("wₖ", "w_k", ""), Formula("1", "1", "")),
+    expand=_weighted_sum_formulas))
+
+# -- the costs of one sample: C = cost(s, y) -----------------------------------
+# Each is one op, so the chain rule from C starts with dC/ds itself (as
+# PyTorch fuses BCEWithLogitsLoss), and the target y gets its gradient too.
+
+SQUARED_ERROR = _define(Op(
+    "squared_error", "(s − y)²", ("s", "y"),
+    forward=lambda s, y: (s - y) * (s - y),
+    derivatives=lambda s, y, out: (2.0 * (s - y), -2.0 * (s - y)),
+    result=Formula("($s − $y)²", "($s - $y)^2", "($s - $y) * ($s - $y)"),
+    local=(Formula("2·($s − $y)", "2($s - $y)", "2.0 * ($s - $y)"),
+           Formula("−2·($s − $y)", "-2($s - $y)", "-2.0 * ($s - $y)"))))
+
+BINARY_CROSS_ENTROPY = _define(Op(
+    "binary_cross_entropy", "BCE", ("s", "y"),
+    forward=lambda s, y: _softplus_forward(s) - y * s,
+    derivatives=lambda s, y, out: (_sigmoid(s) - y, -s),
+    result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
+                   "softplus($s) - $y * $s"),
+    local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
+           Formula("−$s", "-$s", "-$s"))))
+
+HINGE = _define(Op(
+    "hinge", "hinge", ("s", "y"),
+    forward=_hinge_forward,
+    derivatives=_hinge_derivatives,
+    result=Formula("max(0, 1 − $y·$s)", r"\max(0, 1 - $y\,$s)",
+                   "max(0.0, 1.0 - $y * $s)"),
+    local=(Formula("−$y if $y·$s < 1 else 0", r"-$y\,[$y\,$s < 1]",
+                   "(-$y if 1.0 - $y * $s > 0.0 else 0.0)"),
+           Formula("−$s if $y·$s < 1 else 0", r"-$s\,[$y\,$s < 1]",
+                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)"))))

@@ -22,13 +22,15 @@ from engine.ops import (
     POW_SCALAR,
     RELU,
     SIGMOID,
+    SOFTPLUS,
     SQRT,
     SUB,
     TANH,
     WEIGHTED_SUM,
 )
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "weighted_sum"]
+__all__ = ["Value", "Constant", "no_grad", "is_grad_enabled", "weighted_sum", "apply",
+           "describe"]
 
 _isfinite = math.isfinite
 
@@ -130,6 +132,10 @@ class Value:
         """max(0, x); its derivative at 0 is taken as 0, as in PyTorch"""
         return _unary(RELU, self)
 
+    def softplus(self):
+        """ln(1 + e^x), computed so that it never overflows; its derivative is σ(x)"""
+        return _unary(SOFTPLUS, self)
+
     # -- gradients -------------------------------------------------------------
     def backward(self, gradient=1.0):
         """Add d self / d node to ``.grad`` of every node of self's graph.
@@ -170,6 +176,16 @@ class Value:
     def __repr__(self):
         label = f"{self.label}, " if self.label else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+
+class Constant(Value):
+    """A plain number that an operation wrote into the graph: the 2 in 2·x.
+
+    It is a leaf like any other, but it is not something to learn, so
+    drawings show it as a constant, without a gradient.
+    """
+
+    __slots__ = ()
 
 
 def _number(x):
@@ -221,12 +237,12 @@ def _node(data, op, parents):
 
 
 def _as_value(x):
-    """x as a Value: a number becomes a constant leaf; other types -> None."""
+    """x as a Value: a number becomes a Constant leaf; other types -> None."""
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int or (
             isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return Value(x)
+        return Constant(x)
     return None
 
 
@@ -268,13 +284,27 @@ def weighted_sum(weights, inputs, bias=None):
         if type(operand) is not Value:  # numbers become constant leaves
             parents = tuple(_as_value_or_raise(WEIGHTED_SUM, p) for p in parents)
             break
+    return _record(WEIGHTED_SUM, parents)
+
+
+def apply(op, *operands):
+    """op of the table applied to operands (Values or numbers), as one node.
+
+    ``Value``'s operators and methods are this, made quick for one and two
+    operands: ``apply(OPS['tanh'], z)`` is ``z.tanh()``.
+    """
+    return _record(op, tuple(_as_value_or_raise(op, x) for x in operands))
+
+
+def _record(op, parents):
+    """The node op computes from parents (Values), or op's error naming them."""
     try:
-        data = WEIGHTED_SUM.forward(*[p.data for p in parents])
+        data = op.forward(*[p.data for p in parents])
     except (ArithmeticError, ValueError) as error:
-        raise _op_error(WEIGHTED_SUM, parents, error) from None
+        raise _op_error(op, parents, error) from None
     if not _isfinite(data):
-        raise _op_error(WEIGHTED_SUM, parents, OverflowError())
-    return _node(data, WEIGHTED_SUM, parents)
+        raise _op_error(op, parents, OverflowError())
+    return _node(data, op, parents)
 
 
 def _as_value_or_raise(op, x):
@@ -294,13 +324,11 @@ def describe(value):
 
 def _op_error(op, operands, error):
     """The same kind of error, its message naming the op, values and labels."""
-    if op is WEIGHTED_SUM:
-        names = [f"[{i}]" for i in range(len(operands))]
-    else:
-        names = op.inputs
+    names = op.operand_names(len(operands))
     listed = ", ".join(f"{name} = {describe(v)}" for name, v in zip(names, operands))
     if isinstance(error, OverflowError):
         reason = "the result overflows a float"  # Python's own text is cryptic
     else:
         reason = str(error) or type(error).__name__
-    return type(error)(f"{op.name} ({op.expression}): {reason}; got {listed}")
+    expression = op.show(names)
+    return type(error)(f"{op.name} ({expression}): {reason}; got {listed}")

@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from engine import Value, weighted_sum
+from engine import Value, notation, weighted_sum
 from nn.module import ModelFormatError, Module, read_model_file
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
@@ -33,20 +33,8 @@ __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 
 
-def parameter_name(kind, layer, j, k=None):
-    """The label of a parameter or node in the article's notation.
-
-    parameter_name('w', 2, 2, 2) -> 'w2_22'    (w_22)^2
-    parameter_name('w', 2, 12, 3) -> 'w2_12,3' (indices of 10 or more: commas)
-    parameter_name('b', 3, 1) -> 'b3_1'        (b_1)^3
-    parameter_name('z', 3, 2) -> 'z3_2'        (z_2)^3
-    ``layer=None`` leaves the layer out ('w_22'), for a Layer on its own.
-    """
-    prefix = kind if layer is None else f"{kind}{layer}"
-    if k is None:
-        return f"{prefix}_{j}"
-    separator = "," if j >= 10 or k >= 10 else ""
-    return f"{prefix}_{j}{separator}{k}"
+# The label of a parameter or node: parameter_name('w', 2, 2, 2) -> 'w2_22'.
+parameter_name = notation.label
 
 
 def _check_activation(activation, what="activation"):

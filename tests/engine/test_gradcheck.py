@@ -65,10 +65,10 @@ def wrong_tanh_rule(monkeypatch):
     """Register tanh' = 1 − tanh (instead of 1 − tanh²) in the op table."""
     right = OPS["tanh"]
     monkeypatch.setitem(OPS, "tanh", Op(
-        right.name, right.symbol, right.expression, right.inputs,
+        right.name, right.symbol, right.operands,
         forward=right.forward,
         derivatives=lambda x, out: (1.0 - out,),
-        formulas=("1 − tanh(x)",)))
+        result=right.result, local=right.local))
 
 
 def test_report_is_falsy_when_the_graph_loses_a_dependency():
@@ -96,9 +96,9 @@ def test_report_is_falsy_when_a_derivative_rule_is_wrong(wrong_tanh_rule):
 def test_report_is_falsy_when_mul_sends_the_wrong_operand(monkeypatch):
     right = OPS["mul"]
     monkeypatch.setitem(OPS, "mul", Op(
-        right.name, right.symbol, right.expression, right.inputs,
+        right.name, right.symbol, right.operands,
         forward=right.forward, derivatives=lambda x, y, out: (x, y),
-        formulas=("x", "y")))
+        result=right.result, local=right.local))
     assert not gradcheck(lambda x, y: x * y, [2.0, 3.0])
 
 

@@ -314,9 +314,9 @@ def tanh_rule_replaced(monkeypatch):
     """Replace tanh's entry in the op table by one whose derivative is 1 − tanh x."""
     right = OPS["tanh"]
     monkeypatch.setitem(OPS, "tanh", Op(
-        right.name, right.symbol, right.expression, right.inputs,
+        right.name, right.symbol, right.operands,
         forward=right.forward, derivatives=lambda x, out: (1.0 - out,),
-        formulas=("1 − tanh(x)",)))
+        result=right.result, local=right.local))
 
 
 def test_backward_steps_takes_the_derivative_from_the_op_table(tanh_rule_replaced):
