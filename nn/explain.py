@@ -25,7 +25,7 @@ them: it groups them by layer instead, showing for each weighted input
 import math
 import re
 
-from engine import OPS, grad, topological_order
+from engine import OPS, grad, local_derivatives, topological_order
 
 __all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name"]
 
@@ -106,8 +106,8 @@ class _Namer:
             return node_name(node), node_name(node, latex=True)
         if not node.parents:
             return _number(node.data), _number(node.data)
-        # Σ w·x + b, unlabelled, has too many operands to name inline
-        if depth == 0 or node.op == "weighted_sum":
+        # an op of many operands (an unlabelled Σ w·x + b) is too long to name inline
+        if depth == 0 or len(node.parents) > 2:
             return None
         parents = [self._inline(p, depth - 1) for p in node.parents]
         if None in parents:
@@ -119,29 +119,9 @@ class _Namer:
 
     @staticmethod
     def _from_op(node, names, latex):
-        """The node's name from its op and its parents' names."""
+        """The node's name from its op and its parents' names: 's − y', 'e^{s}'."""
         operands = [_wrapped(name) for name in names]
-        op = node.op
-        if op in ("add", "sub", "mul", "div"):
-            x, y = operands
-            if latex:
-                if op == "div":
-                    return rf"\frac{{{names[0]}}}{{{names[1]}}}"
-                symbol = {"add": "+", "sub": "-", "mul": r"\cdot"}[op]
-            else:
-                symbol = OPS[op].symbol if op != "mul" else "·"
-            return f"{x} {symbol} {y}"
-        if op in ("pow", "pow_scalar"):
-            x, y = operands
-            return f"{x}^{{{names[1]}}}" if latex else f"{x}^{y}"
-        if op == "neg":
-            return f"-{operands[0]}" if latex else f"−{operands[0]}"
-        x = names[0]
-        if latex:
-            return {"exp": f"e^{{{x}}}", "log": rf"\log({x})", "sqrt": rf"\sqrt{{{x}}}",
-                    "tanh": rf"\tanh({x})", "sigmoid": rf"\sigma({x})",
-                    "relu": rf"\mathrm{{ReLU}}({x})"}.get(op, rf"\mathrm{{{op}}}({x})")
-        return f"{OPS[op].symbol}({x})"
+        return OPS[node.op].show(operands, how="latex" if latex else "text")
 
 
 def _wrapped(name):
@@ -323,9 +303,8 @@ class Explanation:
             node = placeholders[index]
             index += 1
             if node in on_path or node in (self.output, self.param):
-                operands = ", ".join(self.name(p) for p in node.parents)
-                lines.append(f"  {self.name(node)} = {node.op}({operands}) "
-                             f"[{OPS[node.op].expression}] = {node.data!r}")
+                expression = OPS[node.op].show([self.name(p) for p in node.parents])
+                lines.append(f"  {self.name(node)} = {expression} = {node.data!r}")
         return ["", "where"] + lines if lines else []
 
     def __repr__(self):
@@ -390,7 +369,7 @@ def explain(output, param, limit=1000, rtol=1e-9):
     local = {}  # node -> its local derivatives, from the op table
     for node in order:
         if node.parents and paths_down[node]:
-            local[node] = OPS[node.op].derivatives(*[p.data for p in node.parents], node.data)
+            local[node] = local_derivatives(node)
 
     namer = _Namer()
     autograd = grad(output, param)[0] if count else 0.0
@@ -432,17 +411,9 @@ def _enumerate_paths(output, param, paths_down, local, namer):
 
 
 def _factor(child, parent, index, value, namer):
-    op = OPS[child.op]
-    n_inputs = len(child.parents)
-    formula = op.formula(index, n_inputs)
-    # For × and Σ w·x + b the derivative is another operand: name it.
-    if child.op == "mul":
-        formula += f" = {namer.name(child.parents[1 - index])}"
-    elif child.op == "weighted_sum":
-        n = n_inputs // 2
-        if index < 2 * n:
-            partner = child.parents[index + n if index < n else index - n]
-            formula += f" = {namer.name(partner)}"
+    """d child/d parent: its name, and its formula in the operands' own names."""
+    names = [_wrapped(namer.name(p)) for p in child.parents]
+    formula = OPS[child.op].show_local(index, names, out=_wrapped(namer.name(child)))
     text = f"d{_d(namer.name(child))}/d{_d(namer.name(parent))}"
     latex = (rf"\frac{{\partial {_wrapped(namer.name(child, True))}}}"
              rf"{{\partial {_wrapped(namer.name(parent, True))}}}")

@@ -17,29 +17,20 @@ uses, so the engine and the matrix form can be compared digit for digit.
 
 import numbers
 
-from engine import Value
+from engine import Value, apply
+from engine.ops import BINARY_CROSS_ENTROPY, HINGE, SQUARED_ERROR
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES"]
 
 
 def softplus(s):
-    """softplus(s) = ln(1 + e^s) = max(s, 0) + ln(1 + e^−|s|), as Values.
-
-    Its derivative is σ(s). Written the second way, e^−|s| is at most 1, so
-    nothing overflows: softplus(1000) = 1000 and softplus(−1000) ≈ 0 exactly.
-    The branch on the sign of s picks which form of max(s, 0) and |s| to
-    record; both are the same function. (Spelling |s| with relu would make the
-    derivative at s = 0 come out as 0 instead of σ(0) = 1/2, since relu'(0) = 0.)
-    """
-    s = _as_value(s, "softplus", "s")
-    if s.data >= 0.0:
-        return s + (1.0 + (-s).exp()).log()       # s + ln(1 + e^−s)
-    return (1.0 + s.exp()).log()                  # 0 + ln(1 + e^s)
+    """softplus(s) = ln(1 + e^s), which never overflows; its derivative is σ(s)."""
+    return _as_value(s, "softplus", "s").softplus()
 
 
 def mse(pred, target):
     """Mean squared error: C = (1/n) Σ (s_i − y_i)², so dC/ds_i = 2(s_i − y_i)/n."""
-    return _mean_cost("mse", lambda s, y: (s - y) ** 2, pred, target)
+    return _mean_cost("mse", SQUARED_ERROR, pred, target)
 
 
 def binary_cross_entropy(logit, target):
@@ -50,15 +41,7 @@ def binary_cross_entropy(logit, target):
     gradient is the familiar dC/ds_i = (σ(s_i) − y_i)/n. Build the network
     with output_activation="linear" (the default) for this loss.
     """
-    return _mean_cost("binary_cross_entropy", _binary_cross_entropy, logit, target)
-
-
-def _binary_cross_entropy(s, y):
-    # With y = 0 the term y·s is 0: leaving it out keeps the graph to the one
-    # path through softplus that the chain rule needs (no "0 · s" node).
-    if y == 0.0:
-        return softplus(s)
-    return softplus(s) - y * s
+    return _mean_cost("binary_cross_entropy", BINARY_CROSS_ENTROPY, logit, target)
 
 
 def hinge(score, target):
@@ -69,10 +52,10 @@ def hinge(score, target):
     """
     targets = _as_targets("hinge", score, target)
     for y in targets:
-        if y not in (-1.0, 1.0):
-            raise ValueError(f"hinge: targets must be -1 or +1, got {y!r} "
+        if _number(y) not in (-1.0, 1.0):
+            raise ValueError(f"hinge: targets must be -1 or +1, got {_number(y)!r} "
                              f"(map 0/1 labels with y = 2·label − 1)")
-    return _mean_cost("hinge", lambda s, y: (1.0 - y * s).relu(), score, target)
+    return _mean_cost("hinge", HINGE, score, target)
 
 
 # fit() and the command line look losses up by name.
@@ -106,24 +89,28 @@ def _as_targets(loss_name, pred, target):
     if _is_sequence(pred) != _is_sequence(target) or len(targets) != n_preds:
         raise ValueError(f"{loss_name}: {n_preds} prediction(s) but "
                          f"{len(targets)} target(s); give one target per prediction")
-    floats = []
+    checked = []
     for y in targets:
-        if isinstance(y, Value):
-            y = y.data
-        if isinstance(y, bool) or not isinstance(y, numbers.Real):
-            raise TypeError(f"{loss_name}: targets must be real numbers, "
-                            f"not {type(y).__name__}: {y!r}")
-        floats.append(float(y))
-    return floats
+        if not isinstance(y, Value):
+            if isinstance(y, bool) or not isinstance(y, numbers.Real):
+                raise TypeError(f"{loss_name}: targets must be real numbers or Values, "
+                                f"not {type(y).__name__}: {y!r}")
+            y = float(y)
+        checked.append(y)  # a Value target gets its gradient, as in PyTorch
+    return checked
 
 
-def _mean_cost(loss_name, per_sample, pred, target):
-    """C = (1/n) Σ per_sample(s_i, y_i), labelled 'C'."""
+def _number(y):
+    return y.data if isinstance(y, Value) else y
+
+
+def _mean_cost(loss_name, cost_op, pred, target):
+    """C = (1/n) Σ cost(s_i, y_i), labelled 'C'; each cost(s_i, y_i) is one op."""
     targets = _as_targets(loss_name, pred, target)
     preds = list(pred) if _is_sequence(pred) else [pred]
     if not preds:
         raise ValueError(f"{loss_name}: no predictions (the mean of nothing is undefined)")
-    costs = [per_sample(_as_value(s, loss_name, "a prediction"), y)
+    costs = [apply(cost_op, _as_value(s, loss_name, "a prediction"), y)
              for s, y in zip(preds, targets)]
     total = costs[0]
     for cost in costs[1:]:

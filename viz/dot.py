@@ -309,19 +309,17 @@ class _Picture:
 
 
 def _formula(value, index):
-    """The op table's text of d value / d (operand number index).
+    """d value / d (operand number index), from the op table, in the operands' names.
 
-    For a weighted sum z = Σ wₖ·xₖ + b the text 'xₖ' is followed by the
-    label of that xₖ: dz/d(w_22)^2 is 'xₖ (a2_2)'.
+    The edge from w into w·x reads 'x' (the learner's x); a tanh edge reads
+    '1 − tanh²(z3_2)'. An operand without a label is named by its number.
     """
-    parents = value.parents
-    formula = OPS[value.op].formula(index, len(parents))
-    if value.op == "weighted_sum":
-        n = len(parents) // 2
-        partner = index + n if index < n else index - n if index < 2 * n else None
-        if partner is not None and parents[partner].label:
-            formula = f"{formula} ({parents[partner].label})"
-    return formula
+    names = [_operand_name(parent) for parent in value.parents]
+    return OPS[value.op].show_local(index, names, out=_operand_name(value))
+
+
+def _operand_name(value):
+    return value.label or number(value.data, 4)
 
 
 def _is_input_label(label):

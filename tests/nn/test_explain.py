@@ -6,6 +6,7 @@ import pytest
 
 from engine import Value, grad
 from nn import MLP, explain
+from nn.losses import mse
 
 X = [0.5, -1.0, 2.0, 0.3]
 Y = 0.25
@@ -15,8 +16,7 @@ Y = 0.25
 def network_and_cost():
     net = MLP(4, [4, 4, 1], seed=0)
     s = net(X)
-    C = (s - Y) ** 2
-    C.label = "C"
+    C = mse(s, Y)   # C = (s − y)², one op: the chain rule starts with dC/ds
     return net, C
 
 
@@ -25,8 +25,8 @@ def test_w22_in_layer_2_has_one_path(network_and_cost):
     e = explain(C, net.weight(2, 2, 2))
     assert e.count == 1 and len(e.paths) == 1
     labels = [node.label for node in e.paths[0]]
-    # C ← (s − y) ← s ← (a_2)^3 ← (z_2)^3 ← (w_22)^2
-    assert labels == ["C", "", "s", "a3_2", "z3_2", "w2_22"]
+    # C ← s ← (a_2)^3 ← (z_2)^3 ← (w_22)^2, as in the article
+    assert labels == ["C", "s", "a3_2", "z3_2", "w2_22"]
     assert e.paths[0][0] is C and e.paths[0][-1] is net.weight(2, 2, 2)
 
 
@@ -47,8 +47,7 @@ def test_factors_are_named_in_the_article_notation(network_and_cost):
     net, C = network_and_cost
     factors = explain(C, net.weight(2, 2, 2)).paths[0].factors
     texts = [f.text for f in factors]
-    assert texts[-3:] == ["ds/d(a_2)^3", "d(a_2)^3/d(z_2)^3", "d(z_2)^3/d(w_22)^2"]
-    assert texts[0] == "dC/d(s − 0.25)"
+    assert texts == ["dC/ds", "ds/d(a_2)^3", "d(a_2)^3/d(z_2)^3", "d(z_2)^3/d(w_22)^2"]
 
 
 def test_factor_values_are_the_local_derivatives(network_and_cost):
@@ -58,11 +57,13 @@ def test_factor_values_are_the_local_derivatives(network_and_cost):
     assert by_text["d(z_2)^3/d(w_22)^2"] == net.a(2, 2).data
     assert by_text["ds/d(a_2)^3"] == net.weight(3, 1, 2).data
     assert by_text["d(a_2)^3/d(z_2)^3"] == 1 - net.a(3, 2).data ** 2
-    assert by_text["dC/d(s − 0.25)"] == 2 * (net.a(4, 1).data - Y)
-    assert [f.op for f in factors] == ["pow_scalar", "sub", "weighted_sum", "tanh",
-                                       "weighted_sum"]
-    assert factors[3].formula == "1 − tanh²(x)"
-    assert factors[-1].formula == "xₖ = (a_2)^2"
+    assert by_text["dC/ds"] == 2 * (net.a(4, 1).data - Y)
+    assert [f.op for f in factors] == ["squared_error", "weighted_sum", "tanh", "weighted_sum"]
+    # each formula in the operands' own names, as the article writes them
+    assert factors[0].formula == "2·(s − 0.25)"
+    assert factors[1].formula == "(w_12)^3"
+    assert factors[2].formula == "1 − tanh²((z_2)^3)"
+    assert factors[3].formula == "(a_2)^2"
 
 
 def test_path_product_is_the_product_of_its_factors(network_and_cost):
@@ -75,7 +76,7 @@ def test_first_layer_weight_has_one_path_per_hidden_neuron_of_layer_3(network_an
     net, C = network_and_cost
     e = explain(C, net.weight(1, 2, 3))
     assert e.count == 4
-    through = sorted(path[4].label for path in e.paths)
+    through = sorted(path[3].label for path in e.paths)  # C ← s ← (a_j)^3 ← (z_j)^3
     assert through == ["z3_1", "z3_2", "z3_3", "z3_4"]
     assert e.total == pytest.approx(e.autograd, rel=1e-13)
 
@@ -160,8 +161,8 @@ def test_text_shows_paths_factors_and_the_check(network_and_cost):
     net, C = network_and_cost
     text = str(explain(C, net.weight(2, 2, 2)))
     assert text.startswith("dC/d(w_22)^2 by the chain rule: 1 path from C to (w_22)^2")
-    assert "C ← (s − 0.25) ← s ← (a_2)^3 ← (z_2)^3 ← (w_22)^2" in text
-    assert "d(a_2)^3/d(z_2)^3" in text and "tanh: 1 − tanh²(x)" in text
+    assert "C ← s ← (a_2)^3 ← (z_2)^3 ← (w_22)^2" in text
+    assert "d(a_2)^3/d(z_2)^3" in text and "tanh: 1 − tanh²((z_2)^3)" in text
     assert "autograd" in text and "agree" in text
 
 

@@ -78,15 +78,14 @@ def test_cluster_captions_name_the_layer_or_neuron(parse, network):
     assert any("cost C" in caption for caption in captions)
 
 
-def test_cost_constants_and_difference_join_the_cost_cluster(parse, network):
+def test_cost_target_joins_the_cost_cluster(parse, network):
     net, cost = network
     drawing = draw_dot(cost, group="neuron")
     dot = parse(drawing.source)
-    difference, exponent = cost.parents          # (s − y) ** 2
-    target = difference.parents[1]
+    s, target = cost.parents          # C = (s − y)², one op
     cost_cluster = _cluster_of(dot, drawing.node_id(cost))
-    for value in (difference, exponent, target):
-        assert _cluster_of(dot, drawing.node_id(value)) == cost_cluster
+    assert _cluster_of(dot, drawing.node_id(target)) == cost_cluster
+    assert _cluster_of(dot, drawing.node_id(s)) != cost_cluster
 
 
 def test_unlabelled_products_of_an_expanded_neuron_join_its_cluster(parse):

@@ -39,7 +39,8 @@ def test_show_local_of_product_is_the_other_operand(parse):
     drawing = draw_dot(out, show_local=True)
     dot = parse(drawing.source)
     texts = [dot.edge_text(*e) for e in _operand_edges(dot, drawing, out)]
-    assert texts == ["y = -4", "x = 2.5"]   # d(ab)/da = b, d(ab)/db = a
+    # d(ab)/da = b, d(ab)/db = a: the learner's own names, not the table's x and y
+    assert texts == ["b = -4", "a = 2.5"]
 
 
 @pytest.mark.parametrize("build, expected", [
@@ -67,7 +68,8 @@ def test_show_local_of_weighted_sum_names_the_matching_operand(parse):
     drawing = draw_dot(z, show_local=True)
     dot = parse(drawing.source)
     texts = [dot.edge_text(*e) for e in _operand_edges(dot, drawing, z)]
-    assert texts == ["xₖ (a1) = 2", "xₖ (a2) = 3", "wₖ (w1) = 0.5", "wₖ (w2) = -0.25", "1"]
+    # dz/dw_k = x_k, dz/dx_k = w_k, dz/db = 1, each named by its own label
+    assert texts == ["a1 = 2", "a2 = 3", "w1 = 0.5", "w2 = -0.25", "1"]
 
 
 def test_without_show_local_edges_carry_no_label(parse):
@@ -83,10 +85,9 @@ def test_highlight_of_w2_22_is_the_article_path(parse, network):
     net, cost = network
     w2_22 = net.weight(2, 2, 2)
     s = net.a(4, 1)
-    difference = cost.parents[0]               # C = (s − y)²
-    assert difference.op == "sub" and difference.parents[0] is s
-    path = [w2_22, net.z(3, 2), net.a(3, 2), s, difference, cost]
-    assert [v.label for v in path] == ["w2_22", "z3_2", "a3_2", "s", "", "C"]
+    assert cost.op == "squared_error" and cost.parents[0] is s   # C = (s − y)²
+    path = [w2_22, net.z(3, 2), net.a(3, 2), s, cost]
+    assert [v.label for v in path] == ["w2_22", "z3_2", "a3_2", "s", "C"]
 
     drawing = draw_dot(cost, highlight=w2_22)
     dot = parse(drawing.source)
@@ -97,15 +98,15 @@ def test_highlight_of_w2_22_is_the_article_path(parse, network):
                if (tail, head, _) in dot.edges("operand")}
     result = {(tail, head) for tail, head, _ in dot.edges("highlight")
               if (tail, head, _) in dot.edges("result")}
-    assert operand == {(ids[i], ids[i + 1] + "op") for i in range(5)}
+    assert operand == {(ids[i], ids[i + 1] + "op") for i in range(4)}
     assert result == {(i + "op", i) for i in ids[1:]}
-    assert len(dot.edges("highlight")) == 10
+    assert len(dot.edges("highlight")) == 8
 
 
 def test_highlighted_edges_carry_the_local_derivatives_of_the_article(parse, network):
     net, cost = network
     w2_22, z3_2, a3_2, s = net.weight(2, 2, 2), net.z(3, 2), net.a(3, 2), net.a(4, 1)
-    difference = cost.parents[0]
+    y = cost.parents[1].data
     drawing = draw_dot(cost, highlight=w2_22, precision=8)
     dot = parse(drawing.source)
 
@@ -118,8 +119,7 @@ def test_highlighted_edges_carry_the_local_derivatives_of_the_article(parse, net
     assert local(w2_22, z3_2) == pytest.approx(net.a(2, 2).data, rel=1e-7)
     assert local(z3_2, a3_2) == pytest.approx(1 - math.tanh(z3_2.data) ** 2, rel=1e-7)
     assert local(a3_2, s) == pytest.approx(net.weight(3, 1, 2).data, rel=1e-7)
-    assert local(s, difference) == 1.0
-    assert local(difference, cost) == pytest.approx(2 * difference.data, rel=1e-7)
+    assert local(s, cost) == pytest.approx(2 * (s.data - y), rel=1e-7)   # dC/ds
 
 
 def test_highlight_caption_states_the_derivative(parse, network):
