@@ -20,13 +20,15 @@ import difflib
 import re
 from typing import NamedTuple
 
-__all__ = ["Label", "label", "parse", "article_name", "latex", "latex_escape",
-           "from_article", "find"]
+__all__ = ["Label", "label", "parse", "input_index", "article_name", "latex",
+           "latex_escape", "from_article", "find"]
 
 # 'w2_22', 'b3_1', 'z3_2', 'a3_2', 'w2_12,3': kind, layer, indices
 _LAYER_LABEL = re.compile(r"^([wbza])(\d+)_(\d+)(?:,?(\d+))?$")
 # the article's spelling: '(w_22)^2', '(b_1)^3', 'w_22^2', '(w_12,3)^2'
 _ARTICLE_NAME = re.compile(r"^\(?([wbza])_\{?(\d+),?(\d*)\}?\)?\^\{?(\d+)\}?$")
+# 'x_2': input 2 of the network
+_INPUT_LABEL = re.compile(r"^x_(\d+)$")
 # 'x_2', 's_1': a letter (or word) with a subscript
 _SUBSCRIPT_LABEL = re.compile(r"^([A-Za-z]+)_([0-9A-Za-z,]+)$")
 
@@ -73,6 +75,12 @@ def parse(text):
     if second is not None:
         return None
     return Label(kind, int(layer), int(first), None)
+
+
+def input_index(text):
+    """k for an input's label 'x_k' (a^1 = x), else None."""
+    match = _INPUT_LABEL.match(text or "")
+    return int(match.group(1)) if match else None
 
 
 def _indices(parsed):
@@ -144,6 +152,9 @@ def find(name, values):
             by_label.setdefault(value.label, value)
     if wanted in by_label:
         return by_label[wanted]
-    close = difflib.get_close_matches(wanted, list(by_label), n=3, cutoff=0.6)
+    # names that start with what was typed first ('w2_2' -> w2_21, w2_22, ...)
+    close = [name for name in by_label if name.startswith(wanted)][:4]
+    close += [name for name in difflib.get_close_matches(wanted, list(by_label), n=3,
+                                                         cutoff=0.6) if name not in close]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise KeyError(f"no node labelled {name!r} in the graph{hint}")

@@ -25,14 +25,9 @@ them: it groups them by layer instead, showing for each weighted input
 import math
 import re
 
-from engine import OPS, grad, local_derivatives, topological_order
+from engine import OPS, Value, grad, local_derivatives, notation, topological_order
 
 __all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name"]
-
-# 'w2_22', 'b3_1', 'z3_2', 'a3_2': kind, layer, indices
-_LAYER_LABEL = re.compile(r"^([wbza])(\d+)_([0-9,]+)$")
-# 'x_2', 's_1': a letter (or word) with a subscript
-_SUBSCRIPT_LABEL = re.compile(r"^([A-Za-z]+)_([0-9A-Za-z,]+)$")
 
 _LONG_NAME = 28  # names longer than this become u1, u2, ...
 
@@ -42,31 +37,9 @@ def node_name(node, latex=False):
 
     Returns '' for an unlabelled node (explain names those from their op).
     """
-    label = node.label
-    if not label:
+    if not node.label:
         return ""
-    match = _LAYER_LABEL.match(label)
-    if match:
-        kind, layer, indices = match.groups()
-        if latex:
-            return f"({kind}_{{{indices}}})^{{{layer}}}"
-        return f"({kind}_{indices})^{layer}"
-    match = _SUBSCRIPT_LABEL.match(label)
-    if match and latex:
-        base, sub = match.groups()
-        base = base if len(base) == 1 else rf"\mathrm{{{base}}}"
-        return f"{base}_{{{sub}}}"
-    if latex and len(label) > 1:
-        return r"\mathrm{" + _latex_escape(label) + "}"
-    return label
-
-
-def _latex_escape(text):
-    for plain, escaped in (("\\", r"\backslash "), ("_", r"\_"), ("%", r"\%"),
-                           ("&", r"\&"), ("#", r"\#"), ("$", r"\$"),
-                           ("{", r"\{"), ("}", r"\}")):
-        text = text.replace(plain, escaped)
-    return text
+    return notation.latex(node.label) if latex else notation.article_name(node.label)
 
 
 def _number(x):
@@ -219,12 +192,14 @@ class Explanation:
     nodes         -- every Value that lies on some path (for highlighting)
     total         -- the sum over paths of the products of local derivatives
     autograd      -- engine.grad(output, param), computed independently
+    inputs        -- the graph's inputs x_1, x_2, ... (the sample), in order
     agrees        -- |total − autograd| <= rtol · max(1, |autograd|)
     """
 
     def __init__(self, output, param, count, paths, groups, nodes, total, autograd,
-                 limit, rtol, namer):
+                 limit, rtol, namer, inputs=()):
         self.output, self.param = output, param
+        self.inputs = inputs  # the leaves labelled x_1, x_2, ...: the sample
         self.count, self.paths, self.groups, self.nodes = count, paths, groups, nodes
         self.total, self.autograd = total, autograd
         self.limit, self.rtol = limit, rtol
@@ -241,12 +216,43 @@ class Explanation:
         """The name this explanation gives a node: '(w_22)^2', 's', 'u1', ..."""
         return self._namer.name(node, latex)
 
+    def setting(self, latex=False):
+        """What is explained: the output's formula and values, and the sample.
+
+        ['C = ln(1 + exp(s)) − y·s = 0.5432, with s = 0.1234, y = 1',
+         'for the sample x = (x_1, ..., x_4) = (0.51, -1.2, 0.33, 0.07)']
+        """
+        name = lambda node: self.name(node, latex)  # noqa: E731
+        lines = []
+        output = self.output
+        if output.parents:
+            names = [name(p) for p in output.parents]
+            formula = OPS[output.op].show([_wrapped(n) for n in names],
+                                          how="latex" if latex else "text")
+            values = [f"{n} = {p.data:.6g}" for n, p in zip(names, output.parents) if p.label]
+            if latex:
+                lines.append(f"{name(output)} = {formula} = {output.data:.6g}"
+                             + (r", \quad " + r",\ ".join(values) if values else ""))
+            else:
+                lines.append(f"{name(output)} = {formula} = {output.data:.6g}"
+                             + (f", with {', '.join(values)}" if values else ""))
+        if self.inputs:
+            first, last = name(self.inputs[0]), name(self.inputs[-1])
+            dots = r", \ldots, " if latex else ", ..., "
+            names = ", ".join(map(name, self.inputs)) if len(self.inputs) <= 2 \
+                else f"{first}{dots}{last}"
+            numbers = ", ".join(f"{x.data:.6g}" for x in self.inputs)
+            lines.append(rf"\text{{for the sample }} x = ({names}) = ({numbers})" if latex
+                         else f"for the sample x = ({names}) = ({numbers})")
+        return lines
+
     # -- the terminal -------------------------------------------------------------
     def __str__(self):
         out, param = self.name(self.output), self.name(self.param)
         goal = f"d{_d(out)}/d{_d(param)}"
         plural = "path" if self.count == 1 else "paths"
         lines = [f"{goal} by the chain rule: {self.count:,} {plural} from {out} to {param}"]
+        lines += [f"  {line}" for line in self.setting()]
         if self.count == 0:
             lines.append(f"{out} does not depend on {param}, so {goal} = 0")
         elif self.grouped:
@@ -343,19 +349,23 @@ class Explanation:
         rows.append(f"&= {_number(self.total)} "
                     rf"\quad \text{{(autograd: {_number(self.autograd)}; "
                     rf"{'agree' if self.agrees else 'DISAGREE'})}}")
+        rows += [rf"&\quad {line}" for line in self.setting(latex=True)]
         return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
 
 
 def explain(output, param, limit=1000, rtol=1e-9):
     """Write d output/d param out as the chain rule: every path, every factor.
 
-    output -- a Value (usually the cost C); param -- a Value in its graph
+    output -- a Value (usually the cost C)
+    param  -- a Value in its graph, or its name: 'w2_22' or the article's '(w_22)^2'
     limit  -- list the paths only if there are at most this many; above it,
               group them by layer (counting takes no time: it never lists them)
     rtol   -- the tolerance of the check against autograd
     Returns an Explanation (print it, or display it in a notebook).
     """
     order = topological_order(output)  # parents before children; output last
+    if not isinstance(param, Value):
+        param = notation.find(str(param), order)  # KeyError with the nearest names
     # Paths from each node down to param, counted parents first. An edge is
     # counted once per operand, so x + x has two paths to x, as it has two terms.
     paths_down = {}
@@ -366,48 +376,70 @@ def explain(output, param, limit=1000, rtol=1e-9):
     # reaches param lies on a path.
     on_path = [node for node in order if paths_down[node]]
 
-    local = {}  # node -> its local derivatives, from the op table
-    for node in order:
-        if node.parents and paths_down[node]:
+    local = {}  # node -> its local derivatives, as backward uses them
+    for node in on_path:
+        if node.parents:
             local[node] = local_derivatives(node)
 
     namer = _Namer()
+    inputs = sorted((node for node in order
+                     if not node.parents and notation.input_index(node.label)),
+                    key=lambda node: notation.input_index(node.label))
     autograd = grad(output, param)[0] if count else 0.0
     if count == 0:
-        return Explanation(output, param, 0, [], [], [], 0.0, autograd, limit, rtol, namer)
+        return Explanation(output, param, 0, [], [], [], 0.0, autograd, limit, rtol, namer,
+                           inputs)
 
     if count <= limit:
         paths = _enumerate_paths(output, param, paths_down, local, namer)
         total = math.fsum(path.product for path in paths)
-        nodes = on_path
         groups = []
     else:
         paths = []
         down, up, paths_up = _sums(order, output, param, paths_down, local)
         total = down[output]
-        nodes = on_path
-        groups = _layer_groups(nodes, paths_down, paths_up, down, up)
-    return Explanation(output, param, count, paths, groups, nodes, total, autograd,
-                       limit, rtol, namer)
+        groups = _layer_groups(on_path, paths_down, paths_up, down, up)
+    return Explanation(output, param, count, paths, groups, on_path, total, autograd,
+                       limit, rtol, namer, inputs)
 
 
 def _enumerate_paths(output, param, paths_down, local, namer):
-    """Every path from output to param, depth first, parents in operand order."""
+    """Every path from output to param, depth first, parents in operand order.
+
+    A partial path is kept as a linked list (node, factor, the path before it),
+    so extending it costs the same however long it is: one long chain takes
+    time in proportion to its length.
+    """
     paths = []
-    # Stack of (node, the nodes so far, the factors so far); no recursion.
-    stack = [(output, [output], [])]
+    factors = {}  # (child, operand index) -> Factor: each edge is named once
+    stack = [(output, None)]
     while stack:
-        node, nodes, factors = stack.pop()
+        node, before = stack.pop()
         if node is param:
-            paths.append(Path(nodes, factors))
+            paths.append(_unlink(output, (node, None, before)))
             continue
         steps = []
         for index, parent in enumerate(node.parents):
             if paths_down[parent]:
-                factor = _factor(node, parent, index, local[node][index], namer)
-                steps.append((parent, nodes + [parent], factors + [factor]))
+                key = (node, index)
+                if key not in factors:
+                    factors[key] = _factor(node, parent, index, local[node][index], namer)
+                steps.append((parent, (node, factors[key], before)))
         stack.extend(reversed(steps))  # first operand is explored first
     return paths
+
+
+def _unlink(output, link):
+    """A Path from the linked list that ends at link: nodes output first."""
+    nodes, path_factors = [], []
+    while link is not None:
+        node, factor, link = link
+        nodes.append(node)
+        if factor is not None:
+            path_factors.append(factor)
+    nodes.reverse()
+    path_factors.reverse()
+    return Path(nodes, path_factors)
 
 
 def _factor(child, parent, index, value, namer):
@@ -450,9 +482,9 @@ def _layer_groups(nodes, paths_down, paths_up, down, up):
     """A LayerGroup per layer l with labelled weighted inputs (z_j)^l on the paths."""
     by_layer = {}
     for node in nodes:
-        match = _LAYER_LABEL.match(node.label)
-        if match and match.group(1) == "z":
-            by_layer.setdefault(int(match.group(2)), []).append(node)
+        parsed = notation.parse(node.label)
+        if parsed and parsed.kind == "z":
+            by_layer.setdefault(parsed.layer, []).append(node)
     groups = []
     for layer in sorted(by_layer, reverse=True):
         rows = [(node, paths_up[node] * paths_down[node], up[node], down[node],

@@ -30,7 +30,10 @@ from nn.module import ModelFormatError, Module, read_model_file
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
 
-ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
+# a = f(z) for each activation: the Value's op, or z itself for 'linear' (no node)
+_ACTIVATE = {"tanh": Value.tanh, "sigmoid": Value.sigmoid, "relu": Value.relu,
+             "linear": lambda z: z}
+ACTIVATIONS = tuple(_ACTIVATE)
 
 
 # The label of a parameter or node: parameter_name('w', 2, 2, 2) -> 'w2_22'.
@@ -90,13 +93,7 @@ class Neuron(Module):
 
     def activate(self, z):
         """a = f(z). For 'linear', a is z itself (no extra node)."""
-        if self.activation == "tanh":
-            return z.tanh()
-        if self.activation == "sigmoid":
-            return z.sigmoid()
-        if self.activation == "relu":
-            return z.relu()
-        return z
+        return _ACTIVATE[self.activation](z)
 
     def __call__(self, x):
         return self.activate(self.weighted_input(x))

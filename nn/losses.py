@@ -17,7 +17,7 @@ uses, so the engine and the matrix form can be compared digit for digit.
 
 import numbers
 
-from engine import Value, apply
+from engine import Constant, Value, apply
 from engine.ops import BINARY_CROSS_ENTROPY, HINGE, SQUARED_ERROR
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES"]
@@ -110,6 +110,11 @@ def _mean_cost(loss_name, cost_op, pred, target):
     preds = list(pred) if _is_sequence(pred) else [pred]
     if not preds:
         raise ValueError(f"{loss_name}: no predictions (the mean of nothing is undefined)")
+    # A number target becomes a constant named y (y_1, y_2, ... for several),
+    # so explanations and drawings read C = (s − y)², as the article does.
+    names = ["y"] if len(targets) == 1 else [f"y_{i}" for i in range(1, len(targets) + 1)]
+    targets = [y if isinstance(y, Value) else Constant(y, label=name)
+               for y, name in zip(targets, names)]
     costs = [apply(cost_op, _as_value(s, loss_name, "a prediction"), y)
              for s, y in zip(preds, targets)]
     total = costs[0]

@@ -80,48 +80,57 @@ def _checked_matrices(Ws, bs):
 
 # -- activations and their derivatives, in numpy --------------------------------
 
-def activation_function(name, z):
-    """f(z) elementwise."""
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "sigmoid":
-        return _sigmoid(z)
-    if name == "relu":
-        return np.where(z > 0.0, z, 0.0)
-    if name == "linear":
-        return z.copy()
-    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
-
-
-def activation_derivative(name, z, a):
-    """f'(z) elementwise, given a = f(z)."""
-    if name == "tanh":
-        return 1.0 - a * a
-    if name == "sigmoid":
-        return a * (1.0 - a)
-    if name == "relu":
-        return np.where(z > 0.0, 1.0, 0.0)  # relu'(0) = 0, as in PyTorch
-    if name == "linear":
-        return np.ones_like(z)
-    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
-
-
 def _sigmoid(z):
     # exp of a negative number only, so it never overflows
     e = np.exp(-np.abs(z))
     return np.where(z >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+# f(z) and f'(z) for each activation, elementwise; f' is given z and a = f(z)
+_ACTIVATIONS = {
+    "tanh": (np.tanh, lambda z, a: 1.0 - a * a),
+    "sigmoid": (_sigmoid, lambda z, a: a * (1.0 - a)),
+    # relu'(0) = 0, as in PyTorch
+    "relu": (lambda z: np.where(z > 0.0, z, 0.0), lambda z, a: np.where(z > 0.0, 1.0, 0.0)),
+    "linear": (lambda z: z.copy(), lambda z, a: np.ones_like(z)),
+}
+
+
+def _activation(name):
+    if name not in _ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}; got {name!r}")
+    return _ACTIVATIONS[name]
+
+
+def activation_function(name, z):
+    """f(z) elementwise."""
+    return _activation(name)[0](z)
+
+
+def activation_derivative(name, z, a):
+    """f'(z) elementwise, given a = f(z)."""
+    return _activation(name)[1](z, a)
+
+
+def _mse(s, y):
+    return float(np.mean((s - y) ** 2)), 2.0 * (s - y) / s.size
+
+
+def _binary_cross_entropy(s, y):
+    # log(1 + e^s) = max(s, 0) + log(1 + e^−|s|): no overflow for large |s|
+    softplus = np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
+    return float(np.mean(softplus - y * s)), (_sigmoid(s) - y) / s.size
+
+
+# C and ∂C/∂s (the mean over the outputs) for each cost
+_COSTS = {"mse": _mse, "binary_cross_entropy": _binary_cross_entropy}
+
+
 def _cost_and_gradient(cost, s, y):
     """C and ∂C/∂s (the mean over the outputs)."""
-    n = s.size
-    if cost == "mse":
-        return float(np.mean((s - y) ** 2)), 2.0 * (s - y) / n
-    if cost == "binary_cross_entropy":
-        # log(1 + e^s) = max(s, 0) + log(1 + e^−|s|): no overflow for large |s|
-        softplus = np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
-        return float(np.mean(softplus - y * s)), (_sigmoid(s) - y) / n
-    raise ValueError(f"cost must be one of {', '.join(COSTS)}; got {cost!r}")
+    if cost not in _COSTS:
+        raise ValueError(f"cost must be one of {', '.join(COSTS)}; got {cost!r}")
+    return _COSTS[cost](s, y)
 
 
 class BackpropResult:

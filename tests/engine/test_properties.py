@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import engine
-from engine import Value, weighted_sum
+from engine import OPS, Value, apply, weighted_sum
 
 SETTINGS = settings(max_examples=100, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.filter_too_much,
@@ -44,6 +44,9 @@ STEPS = {
     "relu": lambda a, b: a.relu(),
     "weighted_sum": lambda a, b: weighted_sum([a, b], [b, a], a),
     "weighted_sum-no-bias": lambda a, b: weighted_sum([a], [b]),
+    "softplus": lambda a, b: a.softplus(),
+    "squared_error": lambda a, b: apply(OPS["squared_error"], a, b),
+    "binary_cross_entropy": lambda a, b: apply(OPS["binary_cross_entropy"], a, b),
 }
 
 LIMIT = 50.0   # |data| of every node: keeps round-off of the differences small
@@ -181,3 +184,13 @@ def test_random_expression_second_derivatives_match_differences_of_first(program
             finally:
                 x.data = original
             assert row[j] == pytest.approx((plus - minus) / (2 * h), rel=1e-4, abs=1e-4)
+
+
+@SETTINGS
+@given(programs())
+def test_random_expression_fast_backward_equals_the_backward_by_the_book(program):
+    leaves, nodes, output = build(program)
+    by_the_book = engine.backward_by_the_book(output)
+    output.backward()
+    for node in set(nodes):
+        assert node.grad == by_the_book.get(node, 0.0), node

@@ -60,7 +60,7 @@ def test_factor_values_are_the_local_derivatives(network_and_cost):
     assert by_text["dC/ds"] == 2 * (net.a(4, 1).data - Y)
     assert [f.op for f in factors] == ["squared_error", "weighted_sum", "tanh", "weighted_sum"]
     # each formula in the operands' own names, as the article writes them
-    assert factors[0].formula == "2·(s − 0.25)"
+    assert factors[0].formula == "2·(s − y)"
     assert factors[1].formula == "(w_12)^3"
     assert factors[2].formula == "1 − tanh²((z_2)^3)"
     assert factors[3].formula == "(a_2)^2"
