@@ -25,6 +25,7 @@ import math
 from operator import add, attrgetter
 from typing import NamedTuple
 
+from engine import notation
 from engine.ops import OPS
 
 __all__ = ["topological_order", "local_derivatives", "backward_by_the_book", "backward",
@@ -206,6 +207,30 @@ class BackwardStep(NamedTuple):
     def pending(self):
         """The nodes not processed yet."""
         return self.order[self.index + 1:]
+
+    def __str__(self):
+        """One line for the node, then one line per send:
+
+        step 2: ((w_22)^2 · x = -1), gradient 1
+          → (w_22)^2: 1 × 2 = 2
+          → x: 1 × -0.5 = -0.5
+        """
+        lines = [f"step {self.index}: {_step_name(self.node)}, gradient {self.grad:.6g}"]
+        for send in self.sends:
+            lines.append(f"  → {_step_name(send.parent)}: {self.grad:.6g} × "
+                         f"{send.local_derivative:.6g} = {send.contribution:.6g}")
+        return "\n".join(lines)
+
+
+def _step_name(node):
+    """A node as a step names it: its article name, else its formula or number."""
+    if node.label:
+        return notation.article_name(node.label)
+    if node.parents:
+        operands = [notation.article_name(p.label) if p.label else f"{p.data:.4g}"
+                    for p in node.parents]
+        return f"({OPS[node.op].show(operands)} = {node.data:.6g})"
+    return f"{node.data:.6g}"
 
 
 def backward_steps(root, gradient=1.0):
