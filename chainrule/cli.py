@@ -148,9 +148,11 @@ def train(setup, epochs, lr, progress=True):
           f"{epochs} epochs, full batch")
     history = fit(setup.net, setup.X_train, setup.y_train, lr=lr, epochs=epochs,
                   progress=progress)
-    train_accuracy = accuracy(setup.net, setup.X_train, setup.y_train)
+    # history's last entry is the trained network, the one the test half is scored on
+    train_accuracy = history.accuracy[-1]
     test_accuracy = accuracy(setup.net, setup.X_test, setup.y_test)
-    print(f"  C: {history.cost[0]:.4f} -> {history.cost[-1]:.4f} after {len(history)} epochs")
+    print(f"  C: {history.cost[0]:.4f} -> {history.cost[-1]:.4f} after {len(history)} "
+          f"epoch{'' if len(history) == 1 else 's'}")
     print(f"  train accuracy {train_accuracy:.3f} ({len(setup.y_train)} flowers), "
           f"test accuracy {test_accuracy:.3f} ({len(setup.y_test)} flowers)")
     return history, train_accuracy, test_accuracy

@@ -31,16 +31,22 @@ DEFAULT_EPOCHS = 100
 
 
 class History:
-    """What fit recorded, one entry per epoch (like Keras' History).
+    """What fit recorded: the network after each epoch (like Keras' History).
 
-    epochs       -- 1, 2, ... for the epochs that ran
-    cost         -- C over the training data at each epoch (mean over samples,
-                    from the epoch's forward passes, before its updates)
-    accuracy     -- the fraction classified correctly in those same passes
+    Entry e describes the network after e epochs of updates, measured over all
+    the training data with one more forward pass; entry 0 is the network as
+    fit received it. So cost[0] -> cost[-1] is what training did, and the last
+    entry is the trained network: the one fit returns with.
+
+    epochs       -- 0, 1, 2, ... (0: before any update)
+    cost         -- C over the training data (the mean over the samples)
+    accuracy     -- the fraction of the training data classified correctly
                     (NaN when the targets are real numbers, not classes)
     loss         -- the name of the loss ('binary_cross_entropy', 'mse', 'hinge')
     lr           -- the learning rate ε used
     stopped_early, reason -- whether and why training stopped before the budget
+
+    len(history) is the number of epochs that ran, one less than len(history.cost).
     """
 
     def __init__(self, loss, lr, budget):
@@ -54,10 +60,15 @@ class History:
         self.reason = f"the epoch budget ({budget}) was spent"
 
     def __len__(self):
-        return len(self.epochs)
+        return len(self.epochs) - 1
+
+    def record(self, epoch, cost, accuracy):
+        self.epochs.append(epoch)
+        self.cost.append(cost)
+        self.accuracy.append(accuracy)
 
     def __repr__(self):
-        if not self.epochs:
+        if not self:
             return f"History(loss={self.loss}, lr={self.lr:g}, no epochs)"
         text = (f"History(loss={self.loss}, lr={self.lr:g}, {len(self)} epochs, "
                 f"cost {self.cost[0]:.4g} -> {self.cost[-1]:.4g}")
@@ -83,8 +94,10 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     batch_size -- samples per step; None means the whole data set (the
                   article's full-batch descent). Minibatches are drawn from a
                   shuffle of the data, made anew each epoch from ``seed``.
-    progress   -- show a progress bar with the current cost (False: silent)
-    callback   -- callback(epoch, cost, net), called after every epoch
+    progress   -- show a progress bar with C and the accuracy after each epoch
+                  (False: silent)
+    callback   -- callback(epoch, cost, net), called after every epoch with the
+                  cost of the network that epoch left (history.cost[epoch])
     """
     samples, targets = _as_samples(X, y)
     loss_name, loss_fn, targets = _choose_loss(loss, targets)
@@ -105,39 +118,40 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
 
     # The decision boundary on s that accuracy is measured with (None: regression).
     threshold = _threshold(loss_name, targets)
+
+    def measure():
+        """C over all the training data (with its graph) and the accuracy."""
+        outputs = [_output(net, x) for x in samples]
+        return loss_fn(outputs, targets), _accuracy(outputs, targets, threshold)
+
     optimizer = SGD(net.parameters(), lr=lr)
     history = History(loss_name, optimizer.lr, epochs)
     rng = np.random.default_rng(seed)
+    cost, correct = measure()
+    history.record(0, cost.data, correct)
     bar = ProgressBar(epochs) if progress else None
     try:
         for epoch in range(1, epochs + 1):
-            order = list(range(n)) if batch_size >= n else rng.permutation(n).tolist()
-            epoch_cost = 0.0
-            correct = 0
-            for start in range(0, n, batch_size):
-                batch = order[start:start + batch_size]
-                outputs = [_output(net, samples[i]) for i in batch]
-                batch_targets = [targets[i] for i in batch]
-                cost = loss_fn(outputs, batch_targets)
-                optimizer.zero_grad()
-                cost.backward()
-                optimizer.step()
-                epoch_cost += cost.data * len(batch)
-                if threshold is not None:
-                    correct += sum((s.data > threshold) == (t > threshold)
-                                   for s, t in zip(outputs, batch_targets))
-            epoch_cost /= n
-            history.epochs.append(epoch)
-            history.cost.append(epoch_cost)
-            history.accuracy.append(correct / n if threshold is not None else math.nan)
+            if batch_size >= n:
+                # Full batch, the article's descent: step down the gradient of
+                # the C just measured, then measure the network it leaves.
+                _step(optimizer, cost)
+            else:
+                order = rng.permutation(n).tolist()
+                for start in range(0, n, batch_size):
+                    batch = order[start:start + batch_size]
+                    _step(optimizer, loss_fn([_output(net, samples[i]) for i in batch],
+                                             [targets[i] for i in batch]))
+            cost, correct = measure()
+            history.record(epoch, cost.data, correct)
             if bar:
-                bar.update(epoch, epoch_cost, history.accuracy[-1])
+                bar.update(epoch, cost.data, correct)
             if callback is not None:
-                callback(epoch, epoch_cost, net)
-            if tol is not None and epoch > 1 and history.cost[-2] - epoch_cost < tol:
+                callback(epoch, cost.data, net)
+            if tol is not None and history.cost[-2] - history.cost[-1] < tol:
                 history.stopped_early = epoch < epochs
                 history.reason = (f"C fell by less than tol={tol:g} "
-                                  f"({history.cost[-2]:.6g} -> {epoch_cost:.6g})")
+                                  f"({history.cost[-2]:.6g} -> {history.cost[-1]:.6g})")
                 break
     finally:
         if bar:
@@ -233,6 +247,21 @@ def _choose_loss(loss, targets):
     if callable(loss):
         return name, loss, targets
     return name, LOSSES[loss], targets
+
+
+def _step(optimizer, cost):
+    """One step of gradient descent: ∂C/∂w by backpropagation, then w ← w − ε ∂C/∂w."""
+    optimizer.zero_grad()
+    cost.backward()
+    optimizer.step()
+
+
+def _accuracy(outputs, targets, threshold):
+    """The fraction of outputs s on their target's side of threshold (NaN: no classes)."""
+    if threshold is None:
+        return math.nan
+    correct = sum((s.data > threshold) == (t > threshold) for s, t in zip(outputs, targets))
+    return correct / len(targets)
 
 
 def _output(net, x):

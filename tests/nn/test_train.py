@@ -39,7 +39,7 @@ def test_defaults_train_4_4_4_1_on_iris_versicolor_vs_virginica():
 def test_full_batch_cost_falls_every_epoch_on_iris():
     X_train, _, y_train, _ = iris_split(0)
     history = fit(MLP(4, [4, 4, 1], seed=0), X_train, y_train, epochs=40, progress=False)
-    assert len(history) == 40 and history.epochs == list(range(1, 41))
+    assert len(history) == 40 and history.epochs == list(range(0, 41))
     assert all(later < earlier for earlier, later in zip(history.cost, history.cost[1:]))
 
 
@@ -53,9 +53,39 @@ def test_one_epoch_is_one_gradient_descent_step_on_the_mean_cost():
     expected = {name: p.data - DEFAULT_LR * p.grad
                 for name, p in by_hand.named_parameters().items()}
     history = fit(net, X_train, y_train, epochs=1, progress=False)
-    assert history.cost == [pytest.approx(cost.data, rel=1e-15)]
+    assert history.cost[0] == pytest.approx(cost.data, rel=1e-15)
     for name, p in net.named_parameters().items():
         assert p.data == pytest.approx(expected[name], rel=1e-14, abs=1e-15), name
+
+
+def test_history_entry_e_is_the_network_after_e_epochs():
+    X_train, _, y_train, _ = iris_split(0)
+    net = MLP(4, [4, 4, 1], seed=0)
+    untrained = binary_cross_entropy([net(x) for x in X_train], y_train).data
+    untrained_accuracy = accuracy(net, X_train, y_train)
+    history = fit(net, X_train, y_train, epochs=3, progress=False)
+    trained = binary_cross_entropy([net(x) for x in X_train], y_train).data
+    assert history.epochs == [0, 1, 2, 3] and len(history) == 3
+    assert history.cost[0] == pytest.approx(untrained, rel=1e-15)
+    assert history.accuracy[0] == untrained_accuracy
+    # the last entry is the network fit returns, not the one before its last update
+    assert history.cost[-1] == pytest.approx(trained, rel=1e-15)
+    assert history.accuracy[-1] == accuracy(net, X_train, y_train)
+
+
+def test_one_epoch_shows_the_cost_change():
+    X_train, _, y_train, _ = iris_split(0)
+    history = fit(MLP(4, [4, 4, 1], seed=0), X_train, y_train, epochs=1, progress=False)
+    assert len(history.cost) == 2 and history.cost[1] < history.cost[0]
+
+
+def test_minibatch_history_measures_the_whole_data_after_each_epoch():
+    X, y = make_moons(30, noise=0.1, seed=1)
+    net = MLP(2, [4, 1], seed=0)
+    history = fit(net, X, y, epochs=2, batch_size=7, seed=0, progress=False)
+    trained = binary_cross_entropy([net(x) for x in X], y).data
+    assert history.cost[-1] == pytest.approx(trained, rel=1e-15)
+    assert history.accuracy[-1] == accuracy(net, X, y)
 
 
 def test_fit_updates_the_networks_own_parameter_values():
@@ -72,11 +102,9 @@ def test_fit_updates_the_networks_own_parameter_values():
 def test_accuracy_history_matches_the_decision_rule_s_above_zero():
     X_train, _, y_train, _ = iris_split(2)
     net = MLP(4, [4, 4, 1], seed=2)
-    fit(net, X_train, y_train, epochs=1, progress=False)
-    # after training, the history's rule and accuracy() agree on a fresh epoch
-    history = fit(net, X_train, y_train, lr=1e-12, epochs=1, progress=False)
+    history = fit(net, X_train, y_train, epochs=1, progress=False)
     predicted = predict(net, X_train)
-    assert history.accuracy[0] == pytest.approx(np.mean(predicted == y_train))
+    assert history.accuracy[-1] == pytest.approx(np.mean(predicted == y_train))
 
 
 def test_tol_stops_when_cost_falls_by_less_than_tol():
@@ -146,7 +174,7 @@ def test_callback_sees_every_epoch_its_cost_and_the_net():
     history = fit(net, X_train, y_train, epochs=4, progress=False,
                   callback=lambda epoch, cost, model: seen.append((epoch, cost, model)))
     assert [epoch for epoch, _, _ in seen] == [1, 2, 3, 4]
-    assert [cost for _, cost, _ in seen] == history.cost
+    assert [cost for _, cost, _ in seen] == history.cost[1:]
     assert all(model is net for _, _, model in seen)
 
 
