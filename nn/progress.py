@@ -1,81 +1,72 @@
-"""A small progress bar for training: epoch, a bar, the current cost.
+"""fit's progress bar: tqdm, with C and the accuracy after each epoch.
 
-On a terminal it redraws one line in place:
+    epoch 100/100 |████████████████████| C = 0.02091  accuracy = 1.000
 
-    epoch  120/300 [########............]  C = 0.1832  accuracy = 0.940
-
-In Jupyter it does the same (the notebook honours the carriage return). When
-the output goes to a file or a CI log, where a redrawn line turns into a
-wall of text, it prints a plain line at the first epoch, every tenth of the
-way, and the last epoch instead.
+tqdm.auto draws a widget in Jupyter and redraws one line on a terminal.
+Where nothing can be redrawn (a log file, a pipe, pytest's capture) only the
+final line is written, once, when training ends.
 """
 
+import math
 import sys
-import time
 
-__all__ = ["ProgressBar"]
+from tqdm.auto import tqdm
 
+__all__ = ["Progress"]
 
-def _in_jupyter(stream):
-    # ipykernel replaces sys.stdout with its own stream, which renders '\r'.
-    return type(stream).__module__.startswith("ipykernel")
+FORMAT = "epoch {n_fmt}/{total_fmt} |{bar:20}| {desc}"
 
 
-class ProgressBar:
-    """Progress over ``total`` epochs; call ``update(epoch, cost, accuracy)``, then ``close()``.
+def describe(cost, accuracy):
+    """The text after the bar: C, and the accuracy when there are classes."""
+    text = f"C = {cost:.4g}"
+    if not math.isnan(accuracy):
+        text += f"  accuracy = {accuracy:.3f}"
+    return text
 
-    file -- where to write; by default standard error on a terminal (as tqdm
-            does, keeping standard output for results) and standard output
-            in Jupyter (where standard error is shown in red).
+
+def _widget():
+    """True when tqdm.auto chose Jupyter's widget (in a kernel, with ipywidgets)."""
+    notebook = sys.modules.get("tqdm.notebook")
+    return notebook is not None and issubclass(tqdm, notebook.tqdm)
+
+
+class Progress:
+    """A bar over ``total`` epochs, starting from the untrained network's cost.
+
+    Call ``update(cost, accuracy)`` after each epoch and ``close()`` at the end.
+    file -- where a text bar goes (default: standard error, as for tqdm)
     """
 
-    width = 20            # characters in the bar
-    redraw_every = 0.1    # seconds between redraws of the live bar
+    def __init__(self, total, cost, accuracy, file=None):
+        options = dict(total=total, bar_format=FORMAT, desc=describe(cost, accuracy))
+        self.file = sys.stderr if file is None else file
+        self.handle = None
+        self.live = _widget() or _isatty(self.file)
+        if _widget():
+            # The widget's plain-text form, which a saved notebook shows (nbconvert,
+            # GitHub), is frozen when it is displayed; displayed with an id, close()
+            # updates it to the final line.
+            from IPython.display import display
+            self.bar = tqdm(**options, display=False)
+            self.handle = display(self.bar.container, display_id=True)
+        else:
+            # Off a terminal a redraw would be a new line each time: stay silent
+            # (an infinite delay) and let close() write the final line.
+            self.bar = tqdm(**options, file=self.file, delay=0 if self.live else math.inf)
 
-    def __init__(self, total, file=None):
-        self.total = total
-        if file is None:
-            file = sys.stdout if _in_jupyter(sys.stdout) else sys.stderr
-        self.file = file
-        isatty = getattr(file, "isatty", None)
-        self.live = _in_jupyter(file) or bool(isatty and isatty())
-        self.last_draw = 0.0
-        self.last_line = ""
-        self.next_report = 1  # epochs at which a plain line is printed
+    def update(self, cost, accuracy):
+        self.bar.set_description_str(describe(cost, accuracy), refresh=False)
+        self.bar.update()
 
-    def line(self, epoch, cost, accuracy=None):
-        """The text shown for an epoch."""
-        digits = len(str(self.total))
-        filled = int(self.width * epoch / self.total) if self.total else self.width
-        bar = "#" * filled + "." * (self.width - filled)
-        text = f"epoch {epoch:>{digits}}/{self.total} [{bar}]  C = {cost:.4g}"
-        if accuracy is not None and accuracy == accuracy:  # not NaN
-            text += f"  accuracy = {accuracy:.3f}"
-        return text
+    def close(self):
+        self.bar.close()
+        if self.handle is not None:
+            self.handle.update(self.bar.container)
+        elif not self.live:
+            print(self.bar, file=self.file, flush=True)
 
-    def update(self, epoch, cost, accuracy=None):
-        text = self.line(epoch, cost, accuracy)
-        if self.live:
-            now = time.monotonic()
-            if now - self.last_draw >= self.redraw_every or epoch == self.total:
-                # Pad with spaces so a shorter line wipes out a longer one.
-                padding = " " * max(len(self.last_line) - len(text), 0)
-                self.file.write("\r" + text + padding)
-                self.file.flush()
-                self.last_draw = now
-        elif epoch >= self.next_report or epoch == self.total:
-            self.file.write(text + "\n")
-            self.file.flush()
-            step = max(self.total // 10, 1)
-            self.next_report = (epoch // step + 1) * step
-        self.last_line = text
 
-    def close(self, message=""):
-        """End the bar; on a live bar the last state is drawn and the line ended."""
-        if self.live:
-            if self.last_line:
-                self.file.write("\r" + self.last_line)
-            self.file.write("\n")
-        if message:
-            self.file.write(message + "\n")
-        self.file.flush()
+def _isatty(file):
+    isatty = getattr(file, "isatty", None)
+    return bool(isatty and isatty())

@@ -20,7 +20,7 @@ import numpy as np
 from engine import Value, no_grad
 from nn.losses import LOSSES, binary_cross_entropy, mse
 from nn.optim import SGD
-from nn.progress import ProgressBar
+from nn.progress import Progress
 
 __all__ = ["fit", "History", "predict", "accuracy", "DEFAULT_LR", "DEFAULT_EPOCHS"]
 
@@ -94,8 +94,8 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     batch_size -- samples per step; None means the whole data set (the
                   article's full-batch descent). Minibatches are drawn from a
                   shuffle of the data, made anew each epoch from ``seed``.
-    progress   -- show a progress bar with C and the accuracy after each epoch
-                  (False: silent)
+    progress   -- show a progress bar (tqdm) with C and the accuracy after each
+                  epoch (False: silent)
     callback   -- callback(epoch, cost, net), called after every epoch with the
                   cost of the network that epoch left (history.cost[epoch])
     """
@@ -129,7 +129,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     rng = np.random.default_rng(seed)
     cost, correct = measure()
     history.record(0, cost.data, correct)
-    bar = ProgressBar(epochs) if progress else None
+    bar = Progress(epochs, cost.data, correct) if progress else None
     try:
         for epoch in range(1, epochs + 1):
             if batch_size >= n:
@@ -145,7 +145,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
             cost, correct = measure()
             history.record(epoch, cost.data, correct)
             if bar:
-                bar.update(epoch, cost.data, correct)
+                bar.update(cost.data, correct)
             if callback is not None:
                 callback(epoch, cost.data, net)
             if tol is not None and history.cost[-2] - history.cost[-1] < tol:

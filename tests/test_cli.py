@@ -75,6 +75,17 @@ def test_demo_progress_bar_shows_the_cost(in_tmp, capsys):
     assert "epoch 20/20" in err and "C = " in err
 
 
+def test_the_progress_bars_last_line_agrees_with_the_summary(in_tmp, capsys):
+    assert main(["train", "--epochs", "5"]) == 0
+    captured = capsys.readouterr()
+    bar = captured.err.strip().splitlines()[-1]
+    cost, bar_accuracy = re.search(r"epoch 5/5 .*C = (\S+)  accuracy = (\S+)$", bar).groups()
+    summary_cost = re.search(r"C: \S+ -> (\S+) after 5 epochs", captured.out).group(1)
+    summary_accuracy = re.search(r"train accuracy (\S+)", captured.out).group(1)
+    assert float(cost) == pytest.approx(float(summary_cost), abs=1e-4)
+    assert bar_accuracy == summary_accuracy
+
+
 @pytest.mark.parametrize("name, article", [("w2_22", "(w_22)^2"), ("b3_1", "(b_1)^3"),
                                            ("w1_43", "(w_43)^1")])
 def test_explain_any_parameter_agrees_three_ways(in_tmp, capsys, name, article):

@@ -1,5 +1,6 @@
 """fit: the article's gradient descent on real data, its defaults and its stopping rule."""
 
+import io
 import math
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from nn.datasets import load_iris, make_moons, standardize, train_test_split
 from nn.layers import MLP
 from nn.losses import binary_cross_entropy
+from nn.progress import Progress
 from nn.train import DEFAULT_LR, accuracy, fit, predict
 
 
@@ -185,13 +187,15 @@ def test_progress_false_prints_nothing(capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_progress_off_a_terminal_prints_a_few_plain_lines_with_the_cost(capsys):
+def test_progress_off_a_terminal_writes_one_final_line_with_the_trained_cost(capsys):
     X_train, _, y_train, _ = iris_split(0)
     history = fit(MLP(4, [4, 4, 1], seed=0), X_train, y_train, epochs=50)
-    lines = capsys.readouterr().err.splitlines()
-    assert 5 <= len(lines) <= 12 and "\r" not in "".join(lines)
-    assert lines[0].startswith("epoch  1/50") and lines[-1].startswith("epoch 50/50")
-    assert f"C = {history.cost[-1]:.4g}" in lines[-1]
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "\r" not in captured.err and captured.err.count("\n") == 1
+    line = captured.err.rstrip("\n")
+    assert line.startswith("epoch 50/50 |")
+    assert line.endswith(f"C = {history.cost[-1]:.4g}  accuracy = {history.accuracy[-1]:.3f}")
 
 
 def test_a_network_with_several_outputs_is_refused():
@@ -222,20 +226,29 @@ def test_history_repr_summarises_the_run():
     assert "binary_cross_entropy" in text and "2 epochs" in text and "budget" in text
 
 
-def test_progress_bar_on_a_terminal_redraws_one_line_and_ends_it():
-    import io
-
-    from nn.progress import ProgressBar
-
+def test_progress_on_a_terminal_redraws_one_line_and_ends_it():
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
     screen = Terminal()
-    bar = ProgressBar(3, file=screen)
-    for epoch, cost in enumerate([0.9, 0.5, 0.25], start=1):
-        bar.update(epoch, cost, accuracy=0.5)
+    bar = Progress(3, 0.9, 0.5, file=screen)
+    for cost in (0.5, 0.3, 0.25):
+        bar.update(cost, 0.75)
     bar.close()
     text = screen.getvalue()
-    assert text.count("\n") == 1 and text.endswith("\n")
-    assert text.startswith("\r") and "epoch 3/3 [####################]  C = 0.25" in text
+    assert text.startswith("\r") and text.endswith("\n") and text.count("\n") == 1
+    final = text.rstrip("\n").split("\r")[-1]
+    assert final.startswith("epoch 3/3 |") and final.endswith("| C = 0.25  accuracy = 0.750")
+
+
+def test_progress_to_a_file_writes_only_the_final_line_without_accuracy_for_regression():
+    log = io.StringIO()
+    bar = Progress(2, 0.9, math.nan, file=log)
+    bar.update(0.5, math.nan)
+    assert log.getvalue() == ""  # nothing until the end
+    bar.update(0.4, math.nan)
+    bar.close()
+    text = log.getvalue()
+    assert text.count("\n") == 1 and "\r" not in text
+    assert text.startswith("epoch 2/2 |") and text.endswith("| C = 0.4\n")
