@@ -270,7 +270,7 @@ def build_parser():
     parser = argparse.ArgumentParser(
         prog="chainrule",
         description="Backpropagation on the article's 4-4-4-1 network, end to end.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def training_options(command, out):
         command.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
@@ -309,8 +309,18 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exit:  # argparse has printed its message (or --help)
         return exit.code
+    if args.command is None:  # bare `chainrule`: say what there is to run
+        parser.print_help()
+        return 0
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a reader that went away shows up here at the latest
+        return status
+    except BrokenPipeError:
+        # `chainrule explain b3_1 | head -5`: the reader has all it wanted. Point
+        # stdout at devnull so that Python's flush at exit has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except UsageError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 2
