@@ -158,6 +158,28 @@ def train(setup, epochs, lr, progress=True):
     return history, train_accuracy, test_accuracy
 
 
+def check_out(path, folder=False):
+    """Fail now, naming path, if --out cannot be written: before any training.
+
+    path is the model file (train) or, with folder=True, the folder for the
+    demo's files. Folders that do not exist yet are made later, so what must
+    hold is that the nearest one that exists is a folder we may write in.
+    """
+    if folder and os.path.exists(path) and not os.path.isdir(path):
+        raise OSError(f"cannot write to --out {path}: it is a file, not a folder")
+    if not folder and os.path.isdir(path):
+        raise OSError(f"cannot write to --out {path}: it is a folder; name a file in it, "
+                      f"such as {os.path.join(path, 'model.json')}")
+    existing = path if folder else os.path.dirname(path)
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing or "."):
+        raise OSError(f"cannot write to --out {path}: {existing} is a file, not a folder")
+    if not os.access(existing or ".", os.W_OK | os.X_OK):
+        raise OSError(f"cannot write to --out {path}: no permission to write in "
+                      f"{existing or 'the current folder'}")
+
+
 def save_model(net, path):
     directory = os.path.dirname(path)
     if directory:
@@ -180,6 +202,7 @@ def draw(what, path, make_drawing):
 # -- subcommands -------------------------------------------------------------------------
 
 def run_demo(args):
+    check_out(args.out, folder=True)
     started = time.monotonic()
     setup = Setup(args.seed)
     net = setup.net
@@ -230,6 +253,7 @@ def run_explain(args):
 
 
 def run_train(args):
+    check_out(args.out)
     setup = Setup(args.seed)
     train(setup, args.epochs, args.lr, progress=not args.quiet)
     save_model(setup.net, args.out)

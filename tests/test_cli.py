@@ -10,7 +10,7 @@ import pytest
 
 from chainrule.cli import Setup, main
 from nn.layers import load
-from nn.train import accuracy, fit
+from nn.train import fit
 
 
 @pytest.fixture
@@ -141,12 +141,39 @@ def test_bad_options_exit_2_with_an_error_on_stderr(in_tmp, capsys, argv):
     assert not (in_tmp / "out").exists()
 
 
-def test_an_unwritable_output_path_exits_1_with_one_line(in_tmp, capsys):
+@pytest.mark.parametrize("command, out, reason", [
+    ("train", "blocker/model.json", "blocker is a file, not a folder"),
+    ("train", "blocker/deeper/model.json", "blocker is a file, not a folder"),
+    ("train", "folder", "it is a folder; name a file in it"),
+    ("demo", "blocker", "it is a file, not a folder"),
+    ("demo", "blocker/out", "blocker is a file, not a folder"),
+])
+def test_an_unwritable_out_fails_at_once_naming_it(in_tmp, capsys, command, out, reason):
     (in_tmp / "blocker").write_text("a file, not a directory")
-    assert main(["train", "--epochs", "1", "--quiet", "--out", "blocker/model.json"]) == 1
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("chainrule train: error:")
+    (in_tmp / "folder").mkdir()
+    assert main([command, "--out", out]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""  # nothing ran: no network, no training line
+    assert captured.err.startswith(
+        f"chainrule {command}: error: cannot write to --out {out}: {reason}")
+    assert len(captured.err.strip().splitlines()) == 1 and ".tmp" not in captured.err
     assert (in_tmp / "blocker").read_text() == "a file, not a directory"
+    assert list((in_tmp / "folder").iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="root may write in any folder")
+def test_out_in_a_read_only_folder_fails_at_once(in_tmp, capsys):
+    (in_tmp / "locked").mkdir(mode=0o500)
+    assert main(["train", "--out", "locked/model.json"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "no permission to write in locked" in captured.err
+
+
+def test_out_in_folders_that_do_not_exist_yet_is_made(in_tmp):
+    assert main(["train", "--epochs", "1", "--quiet", "--out", "a/b/model.json"]) == 0
+    assert load(in_tmp / "a" / "b" / "model.json").num_parameters() == 45
 
 
 def test_bare_chainrule_prints_the_help_and_exits_0(in_tmp, capsys):
