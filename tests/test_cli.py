@@ -10,7 +10,7 @@ import pytest
 
 from chainrule.cli import Setup, main
 from nn.layers import load
-from nn.train import fit
+from nn.train import accuracy, fit
 
 
 @pytest.fixture
@@ -213,3 +213,16 @@ def test_python_dash_m_chainrule_runs_the_command(tmp_path):
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
     assert "unknown parameter 'w9_99'" in err
+
+
+def test_train_summary_reports_the_trained_network(in_tmp, capsys):
+    assert main(["train", "--epochs", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    before, after = map(float, re.search(r"C: (\d\.\d+) -> (\d\.\d+) after 1 epoch\b",
+                                         out).groups())
+    assert after < before  # one epoch is one update, and the summary shows it
+    setup = Setup(0)
+    history = fit(setup.net, setup.X_train, setup.y_train, epochs=1, progress=False)
+    assert after == round(history.cost[-1], 4)
+    train_accuracy = float(re.search(r"train accuracy (\d\.\d+)", out).group(1))
+    assert train_accuracy == round(accuracy(setup.net, setup.X_train, setup.y_train), 3)
