@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from engine import no_grad
+from engine import no_grad, notation
 from nn.datasets import load_iris, standardize, train_test_split
 from nn.explain import explain
 from nn.layers import MLP
@@ -60,14 +60,19 @@ class Setup:
 
 
 def parameter(net, name):
-    """The parameter called ``name`` (w2_22, b3_1), or a UsageError saying what names look like."""
-    named = net.named_parameters()
-    if name in named:
-        return named[name]
-    sizes = "-".join(str(n) for n in net.sizes)
-    raise UsageError(f"unknown parameter {name!r}: names look like w2_22 "
-                     f"((w_jk)^l, l = 1..{net.num_layers - 1}) or b3_1 ((b_j)^l), "
-                     f"j and k within the layer sizes {sizes}")
+    """The parameter called name, as labelled (w2_22) or as in the article ((w_22)^2).
+
+    An unknown name is a UsageError that suggests the nearest labels.
+    """
+    try:
+        return notation.find(name, net.parameters())
+    except KeyError as error:
+        found = error.args[0]  # "no node labelled ...", maybe "; did you mean ...?"
+        sizes = "-".join(str(n) for n in net.sizes)
+        raise UsageError(f"{found}{'' if found.endswith('?') else '.'} Parameters are named "
+                         f"like w2_22 "
+                         f"((w_jk)^l, l = 1..{net.num_layers - 1}) or b3_1 ((b_j)^l), "
+                         f"j and k within the layer sizes {sizes}") from None
 
 
 def three_ways(setup, param, cost):
@@ -315,7 +320,8 @@ def build_parser():
     explain_command = commands.add_parser(
         "explain", help="the chain rule for one parameter, checked three ways")
     explain_command.add_argument(
-        "name", help="a weight or bias: w2_22 is (w_22)^2, b3_1 is (b_1)^3")
+        "name", help="a weight or bias, as labelled or as in the article (quoted for "
+                     "the shell): w2_22 or '(w_22)^2', b3_1 or '(b_1)^3'")
     explain_command.add_argument("--seed", **seed)
     explain_command.set_defaults(run=run_explain)
 

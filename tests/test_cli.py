@@ -98,13 +98,30 @@ def test_explain_any_parameter_agrees_three_ways(in_tmp, capsys, name, article):
                                                          abs=1e-9)
 
 
+def test_explain_takes_the_articles_spelling_of_a_name(in_tmp, capsys):
+    assert main(["explain", "w2_22"]) == 0
+    as_labelled = capsys.readouterr().out
+    assert main(["explain", "(w_22)^2"]) == 0
+    assert capsys.readouterr().out == as_labelled
+    assert main(["explain", "(b_1)^3"]) == 0
+    assert "dC/d(b_1)^3 by the chain rule" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name, nearest", [("w2_2", "w2_21, w2_22, w2_23, w2_24"),
+                                           ("w4_11", "w3_11, w2_11, w1_11"),
+                                           ("b3_2", "b3_1, b2_2, b1_2")])
+def test_an_unknown_name_suggests_the_nearest_labels(in_tmp, capsys, name, nearest):
+    assert main(["explain", name]) == 2
+    assert f"'{name}' in the graph; did you mean {nearest}" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("name", ["w9_99", "w4_11", "b3_2", "x_1", "w2_2"])
 def test_explain_an_unknown_parameter_exits_2_with_one_line(in_tmp, capsys, name):
     assert main(["explain", name]) == 2
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
-    assert f"unknown parameter '{name}'" in lines[0] and "w2_22" in lines[0]
+    assert f"no node labelled '{name}'" in lines[0] and "w2_22" in lines[0]
     assert "b3_1" in lines[0]
     assert captured.out == ""
 
@@ -212,7 +229,7 @@ def test_python_dash_m_chainrule_runs_the_command(tmp_path):
     process = run_chainrule(["explain", "w9_99"], tmp_path, stdout=subprocess.DEVNULL)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 2
-    assert "unknown parameter 'w9_99'" in err
+    assert "no node labelled 'w9_99'" in err
 
 
 def test_train_summary_reports_the_trained_network(in_tmp, capsys):

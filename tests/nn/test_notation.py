@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+from engine.notation import from_article
 from nn import MLP, parameter_name
 
 X = [0.5, -1.0, 2.0, 0.3]
@@ -139,3 +140,23 @@ def test_linear_hidden_layer_has_one_node_for_z_and_a_labelled_a():
     net(X)
     assert net.z(2, 1) is net.a(2, 1)
     assert net.a(2, 1).label == "a2_1"
+
+
+def test_from_article_reads_every_parameter_of_the_network(net):
+    for l in range(1, net.num_layers):
+        for j in range(1, net.sizes[l] + 1):
+            for k in range(1, net.sizes[l - 1] + 1):
+                assert from_article(f"(w_{j}{k})^{l}") == parameter_name("w", l, j, k)
+            assert from_article(f"(b_{j})^{l}") == parameter_name("b", l, j)
+
+
+@pytest.mark.parametrize("article, label", [("(w_22)^2", "w2_22"), ("(b_1)^3", "b3_1"),
+                                            ("(w_12,3)^2", "w2_12,3"), ("(z_2)^3", "z3_2"),
+                                            ("(w_{22})^{2}", "w2_22"), (" (w_22) ^ 2 ", "w2_22")])
+def test_from_article_turns_the_articles_spelling_into_the_label(article, label):
+    assert from_article(article) == label
+
+
+@pytest.mark.parametrize("name", ["w2_22", "b3_1", "C", "(w_22)^", "(w_2)^2", ""])
+def test_from_article_leaves_other_names_as_they_are(name):
+    assert from_article(name) == name
