@@ -20,7 +20,7 @@ import os
 import sys
 import time
 
-from engine import no_grad, notation
+from engine import gradcheck, notation
 from nn.datasets import load_iris, standardize, train_test_split
 from nn.explain import explain
 from nn.layers import MLP
@@ -30,7 +30,6 @@ from nn.train import DEFAULT_EPOCHS, DEFAULT_LR, accuracy, fit
 
 CLASSES = ("versicolor", "virginica")
 SIZES = [4, 4, 1]  # nouts of the 4-4-4-1 network
-EPSILON = 1e-6     # step of the central finite difference
 
 
 class UsageError(Exception):
@@ -89,17 +88,9 @@ def three_ways(setup, param, cost):
                              output_activation=net.output_activation)
     matrix = _matrix_partial(net, result, param)
 
-    # Central finite difference: (C(p + ε) − C(p − ε)) / 2ε, the network untouched after.
-    original = param.data
-    try:
-        with no_grad():
-            param.data = original + EPSILON
-            plus = setup.cost().data
-            param.data = original - EPSILON
-            minus = setup.cost().data
-    finally:
-        param.data = original
-    numeric = (plus - minus) / (2 * EPSILON)
+    # Central finite differences (C(p + h) − C(p − h)) / 2h by engine.gradcheck;
+    # the cost depends on param through the network, so f ignores its argument.
+    numeric = gradcheck(lambda p: setup.cost(), [param]).rows[0].numeric
     return autograd, matrix, numeric
 
 
@@ -119,7 +110,7 @@ def print_three_ways(name, autograd, matrix, numeric):
     print(f"dC/d{name}, three ways:")
     rows = [("autograd (C.backward())", autograd),
             ("matrix form (local gradients δ)", matrix),
-            (f"finite differences (ε = {EPSILON:g})", numeric)]
+            ("finite differences (gradcheck)", numeric)]
     for method, value in rows:
         difference = "" if method.startswith("autograd") else \
             f"   |difference| {abs(value - autograd):.1e}"
