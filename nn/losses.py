@@ -16,11 +16,12 @@ uses, so the engine and the matrix form can be compared digit for digit.
 """
 
 import numbers
+from typing import NamedTuple
 
 from engine import Constant, Value, apply
 from engine.ops import BINARY_CROSS_ENTROPY, HINGE, SQUARED_ERROR
 
-__all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES"]
+__all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES", "CLASSES", "Classes"]
 
 
 def softplus(s):
@@ -64,6 +65,25 @@ LOSSES = {
     "binary_cross_entropy": binary_cross_entropy,
     "bce": binary_cross_entropy,
     "hinge": hinge,
+}
+
+
+class Classes(NamedTuple):
+    """How a loss tells two classes apart: what fit, predict and accuracy ask.
+
+    labels   -- the two labels it is trained on (low, high), or None for any
+                numbers (MSE); 0/1 labels are mapped onto them
+    boundary -- the output s that splits the classes, or None for halfway
+                between the labels (MSE on 0/1: s = 1/2)
+    """
+    labels: tuple | None
+    boundary: float | None
+
+
+CLASSES = {
+    "binary_cross_entropy": Classes(labels=(0.0, 1.0), boundary=0.0),  # s is a logit
+    "hinge": Classes(labels=(-1.0, 1.0), boundary=0.0),
+    "mse": Classes(labels=None, boundary=None),
 }
 
 

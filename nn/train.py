@@ -18,7 +18,7 @@ import numbers
 import numpy as np
 
 from engine import Value, no_grad
-from nn.losses import LOSSES, binary_cross_entropy, mse
+from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
 from nn.optim import SGD
 from nn.progress import Progress
 
@@ -166,12 +166,11 @@ def predict(net, X, loss="binary_cross_entropy"):
     mse (0/1 labels): 1 when s > 1/2, else 0; hinge: +1 when s > 0, else −1.
     """
     name = _loss_name(loss)
-    if name not in ("binary_cross_entropy", "mse", "hinge"):
+    if name not in CLASSES:
         raise ValueError(f"predict: no decision rule for the loss {name!r}")
-    outputs = _outputs(net, X)
-    if name == "hinge":
-        return np.where(outputs > 0.0, 1, -1)
-    return (outputs > (0.5 if name == "mse" else 0.0)).astype(int)
+    low, high = CLASSES[name].labels or (0.0, 1.0)
+    boundary = _boundary(name, (low, high))
+    return np.where(_outputs(net, X) > boundary, int(high), int(low))
 
 
 def accuracy(net, X, y, loss="binary_cross_entropy"):
@@ -235,15 +234,12 @@ def _choose_loss(loss, targets):
     if loss is None:
         loss = binary_cross_entropy if labels <= {0.0, 1.0} else mse
     name = _loss_name(loss)
-    if name == "binary_cross_entropy" and not labels <= {0.0, 1.0}:
-        raise ValueError(f"fit: binary cross-entropy needs 0/1 labels, got "
-                         f"{sorted(labels)[:5]}")
-    if name == "hinge":
-        if labels <= {0.0, 1.0}:
-            targets = [2.0 * t - 1.0 for t in targets]  # 0/1 -> -1/+1
-        elif not labels <= {-1.0, 1.0}:
-            raise ValueError(f"fit: hinge needs -1/+1 (or 0/1) labels, got "
-                             f"{sorted(labels)[:5]}")
+    wanted = CLASSES[name].labels if name in CLASSES else None
+    if wanted is not None and not labels <= set(wanted):
+        if not labels <= {0.0, 1.0}:
+            named = "0/1" if wanted == (0.0, 1.0) else f"{wanted[0]:g}/{wanted[1]:+g} (or 0/1)"
+            raise ValueError(f"fit: {name} needs {named} labels, got {sorted(labels)[:5]}")
+        targets = [wanted[int(t)] for t in targets]  # 0/1 -> the loss's own labels
     if callable(loss):
         return name, loss, targets
     return name, LOSSES[loss], targets
@@ -278,11 +274,17 @@ def _threshold(name, targets):
 
     None when the targets are not two classes (or the loss is a custom one).
     """
+    if name not in CLASSES:
+        return None
     labels = set(targets)
-    if name in ("binary_cross_entropy", "hinge"):
-        return 0.0
-    if name == "mse" and labels <= {0.0, 1.0}:
-        return 0.5
-    if name == "mse" and labels <= {-1.0, 1.0}:
-        return 0.0
-    return None
+    pairs = [CLASSES[name].labels] if CLASSES[name].labels else [(0.0, 1.0), (-1.0, 1.0)]
+    if CLASSES[name].labels:
+        pairs.append((0.0, 1.0))  # 0/1 labels, as fit maps them onto the loss's own
+    pair = next((pair for pair in pairs if labels <= set(pair)), None)
+    return None if pair is None else _boundary(name, pair)
+
+
+def _boundary(name, labels):
+    """The output s between the two classes: the loss's own, or halfway between labels."""
+    boundary = CLASSES[name].boundary
+    return (labels[0] + labels[1]) / 2.0 if boundary is None else boundary
