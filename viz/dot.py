@@ -25,11 +25,18 @@ import engine
 from engine import OPS, Constant
 from viz import labels
 from viz.drawing import Drawing
-from viz.groups import (article_key, assign_groups, group_title, highest_layer,
-                        is_input_label)
+from viz.groups import article_key, assign_groups, group_title, highest_layer, is_input_label
 from viz.labels import html_label, html_text, number
-from viz.select import (FOLD_ABOVE, FOLD_DEPTH, check_size, count_nodes, fold,
-                        paths_to, select_values, within_depth)
+from viz.select import (
+    FOLD_ABOVE,
+    FOLD_DEPTH,
+    check_size,
+    count_nodes,
+    fold,
+    paths_to,
+    select_values,
+    within_depth,
+)
 from viz.steps import local_derivatives, step_state
 
 __all__ = ["draw_dot", "KINDS", "COLUMN_INCHES"]
@@ -438,7 +445,7 @@ class _Picture:
         """
         level = self.levels()
         ranks = {}
-        for node_id, value in self.node_order():
+        for node_id, _ in self.node_order():
             ranks.setdefault(level[node_id], []).append(node_id)
         for n, (_, members) in enumerate(sorted(ranks.items())):
             if self.groups:

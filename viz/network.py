@@ -82,8 +82,9 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                 bias = layers[l - 2].neurons[j - 1].b
                 graph.node(f"b{l}_{j}", _bias_label(bias, precision, show_grad),
                            pos=_pin(x + 0.55, y - NEURON_GAP * 0.2), shape="plaintext",
-                           style="filled", fillcolor="#ffffffd0", width="0", height="0", margin="0.01",
-                           fixedsize="false", fontsize=LABEL_FONT, **{"class": "bias-label"})
+                           style="filled", fillcolor="#ffffffd0", width="0", height="0",
+                           margin="0.01", fixedsize="false", fontsize=LABEL_FONT,
+                           **{"class": "bias-label"})
 
     largest = max((abs(w.data) for layer in layers for neuron in layer.neurons
                    for w in neuron.w), default=0.0) or 1.0

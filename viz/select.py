@@ -6,8 +6,7 @@ depth 1, their parents at depth 2, and so on.
 
 from collections import deque
 
-from engine import OPS, topological_order
-from engine import notation
+from engine import OPS, notation, topological_order
 
 __all__ = ["GraphTooLarge", "select_values", "consumers", "paths_to",
            "check_size", "count_nodes", "Fold", "fold", "within_depth",
