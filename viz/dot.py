@@ -3,43 +3,70 @@
 Each Value is a box with its label, data and grad; each op is a small node
 with its symbol from the op table, between its inputs and its result:
 
-    [a | data 2 | grad 3] ──▶ (×) ──▶ [ab | data 6 | grad 1]
-    [b | data 3 | grad 2] ──▶
+    [a / data 2 / grad 3] ──▶ (×) ──▶ [ab / data 6 / grad 1]
+    [b / data 3 / grad 2] ──▶
 
 An operand used twice (``a + a``) gets two edges, one per operand slot, so
 every edge is one term of the chain rule.
+
+The picture reads in the article's order: inputs x_1 … x_n from the top,
+neurons j = 1 … n in turn, each neuron's weights w_j1 … w_jm and then b_j.
+A large graph (a network's cost) is folded to what fits a notebook column:
+the highlighted path, the node a backward step processes, or (with nothing
+highlighted) what lies near the root; the rest becomes grey "folded" boxes.
+``fold=False`` draws everything.
 """
+
+import re
 
 import graphviz
 
 import engine
-from engine import OPS
+from engine import OPS, Constant
 from viz import labels
 from viz.drawing import Drawing
-from viz.groups import assign_groups, group_title, highest_layer
+from viz.groups import article_key, assign_groups, group_title, highest_layer, is_input_label
 from viz.labels import html_label, html_text, number
-from viz.select import check_size, paths_to, select_values
+from viz.select import (
+    FOLD_ABOVE,
+    FOLD_DEPTH,
+    check_size,
+    count_nodes,
+    fold,
+    paths_to,
+    select_values,
+    within_depth,
+)
 from viz.steps import local_derivatives, step_state
 
-__all__ = ["draw_dot", "KINDS"]
+__all__ = ["draw_dot", "KINDS", "COLUMN_INCHES"]
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FONT = "Helvetica"
+# A notebook column is 1,100 px = 825 pt wide; a folded drawing wider than
+# that is scaled down to it (its text stays >= 10 px: see tests/viz/test_fit.py).
+COLUMN_INCHES = 825 / 72
+FONT_SIZE = "10"   # points: 13.3 px, and still 10 px when scaled to 0.75
 
 # What each kind of Value looks like. 'class' reaches the SVG (class="node
 # parameter"), so drawings can be styled or inspected.
 KINDS = {
     "parameter":    {"fillcolor": "#cfe2ff", "style": "rounded,filled",
-                     "meaning": "parameter (a labelled leaf: w, b, or your variable)"},
+                     "meaning": "parameter (w, b, or your variable)"},
     "input":        {"fillcolor": "#e8e8e8", "style": "filled",
-                     "meaning": "input or constant (a leaf: x_k, y, a number)"},
+                     "meaning": "input (x_k, y)"},
+    "constant":     {"fillcolor": "#ffffff", "style": "filled", "color": "#9a9a9a",
+                     "fontcolor": "#555555",
+                     "meaning": "constant (a number in a formula: no gradient)"},
     "intermediate": {"fillcolor": "#ffffff", "style": "filled",
-                     "meaning": "intermediate (computed by an op)"},
+                     "meaning": "computed by an op"},
     "output":       {"fillcolor": "#ffe8a3", "style": "filled", "peripheries": "2",
-                     "meaning": "output (the root: what is differentiated)"},
+                     "meaning": "output (what is differentiated)"},
 }
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#f2f2f2",
-            "margin": "0.04,0.02", "fontsize": "12"}
+            "margin": "0.02,0.01", "fontsize": FONT_SIZE, "height": "0.3"}
+FOLD_STYLE = {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f2f2f2",
+              "color": "#8c8c8c", "fontcolor": "#444444", "margin": "0.06,0.03"}
 HIGHLIGHT = "#d62728"   # the chain-rule paths
 CURRENT = "#ff7f0e"     # the node a backward step is processing
 PENDING = "#8c8c8c"     # gradients still growing
@@ -47,7 +74,7 @@ PENDING = "#8c8c8c"     # gradients still growing
 
 def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=None,
              group=None, max_nodes=2000, precision=4, step=None, depth=None,
-             around=None, legend=False):
+             around=None, legend=None, fold=None):
     """Draw the computation graph of ``root``; returns a Drawing (SVG in Jupyter).
 
     rankdir     'LR' (left to right, the default), 'TB', 'RL' or 'BT'
@@ -63,22 +90,39 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
                 (gradients are shown whatever show_grad says)
     depth       draw only the Values within ``depth`` edges of root
     around      draw only the Values within ``depth`` (default 2) edges of this one
-    legend      add a legend of the node kinds
+    legend      the key to colours and shapes; None (the default) shows it when
+                they say more than a Value's kind: with highlight, step, group
+                or folding
+    fold        None (the default): fold a graph of more than 60 nodes so that it
+                fits a notebook column — keep the highlighted path (or the step's
+                node, or what is within 3 edges of root) with the operands its
+                local derivatives name, fold the rest into grey boxes. True
+                always folds; False draws the whole graph, however wide.
     """
-    _check_arguments(root, rankdir, precision, max_nodes)
+    _check_arguments(root, rankdir, precision, max_nodes, fold)
     values = select_values(root, depth=depth, around=around)
-    check_size(values, max_nodes)
+    fit = fold is not False   # scale to the column, unless the whole graph was asked for
+    if fold is None:
+        fold = sum(count_nodes(values)) > FOLD_ABOVE
+    if not fold:
+        check_size(values, max_nodes)
     picture = _Picture(root, values, rankdir, show_grad, show_local, precision)
+    picture.fit = fit
     if highlight is not None:
         picture.highlight(highlight)
     if step is not None:
         picture.step(step)
+    if fold:
+        picture.fold()
+        check_size(picture.values, max_nodes)
     if group is not None:
         picture.group(group)
+    if legend is None:
+        legend = bool(highlight is not None or step is not None or group or picture.folds)
     return picture.draw(legend)
 
 
-def _check_arguments(root, rankdir, precision, max_nodes):
+def _check_arguments(root, rankdir, precision, max_nodes, fold):
     if not hasattr(root, "parents") or not hasattr(root, "data"):
         raise TypeError(f"draw_dot draws a Value, not {type(root).__name__}: {root!r}")
     if rankdir not in RANKDIRS:
@@ -88,6 +132,8 @@ def _check_arguments(root, rankdir, precision, max_nodes):
     if max_nodes is not None and (isinstance(max_nodes, bool)
                                   or not isinstance(max_nodes, int) or max_nodes < 1):
         raise ValueError(f"max_nodes must be a whole number >= 1 or None, got {max_nodes!r}")
+    if fold not in (None, True, False):
+        raise ValueError(f"fold must be None, True or False, got {fold!r}")
 
 
 def _name(value):
@@ -100,6 +146,9 @@ class _Picture:
     def __init__(self, root, values, rankdir, show_grad, show_local, precision):
         self.root = root
         self.values = values
+        self.everything = len(values)
+        self.expanded = {value for value in values if value.op}   # ops drawn
+        self.folds = []
         self.rankdir = rankdir
         self.show_grad = show_grad
         self.show_local = show_local
@@ -109,8 +158,9 @@ class _Picture:
         self.highlighted_edges = set()   # (parent, child)
         self.state = None                # StepState when drawing a backward step
         self.groups = {}
-        self.last_layer = None
+        self.last_layer = highest_layer(values)
         self.captions = []
+        self.fit = True                  # scale down to a notebook column
 
     # -- options ------------------------------------------------------------------
     def highlight(self, target):
@@ -137,8 +187,8 @@ class _Picture:
         plural = "path" if n_paths == 1 else "paths"
         self.captions.append(
             f"∂{_name(output)}/∂{_name(param)} = {number(derivative, self.precision)}: "
-            f"the sum over the {n_paths} highlighted {plural} of the product of the "
-            "local derivatives on its edges")
+            f"the sum over the {n_paths} highlighted {plural}\n"
+            "of the product of the local derivatives on its edges")
 
     def step(self, record):
         """Draw the backward pass as it stands at one record of backward_steps()."""
@@ -152,12 +202,27 @@ class _Picture:
         node = self.state.current
         self.captions.append(
             f"backward step {record.index + 1} of {self.state.total}: "
-            f"{_name(node)} (grad {number(record.grad, self.precision)}) sends "
-            "grad × local derivative to each of its inputs")
+            f"{_name(node)} (grad {number(record.grad, self.precision)})\n"
+            "sends grad × local derivative to each of its inputs")
+
+    def fold(self):
+        """Keep the highlighted path, the step's node, or else what is near the root."""
+        core, whole = set(self.highlighted_nodes), set()
+        if self.state is not None:
+            current = self.state.current
+            core |= paths_to(self.root, current)[0] | {current}
+            whole.add(current)
+        if not core:
+            core = set(within_depth(self.root, FOLD_DEPTH))
+        self.values, self.expanded, self.folds = fold(self.values, core, whole)
+        self.ids = {value: f"v{i}" for i, value in enumerate(self.values)}
+        if self.folds:
+            self.captions.append(
+                f"{self.everything - len(self.values)} of {self.everything} values are "
+                "folded into the grey boxes; fold=False draws them all")
 
     def group(self, grouping):
         self.groups = assign_groups(self.values, grouping)
-        self.last_layer = highest_layer(self.values)
 
     # -- how each thing looks ------------------------------------------------------
     def kind(self, value):
@@ -165,21 +230,35 @@ class _Picture:
             return "output"
         if value.parents:
             return "intermediate"
-        return "input" if _is_input_label(value.label) else "parameter"
+        if isinstance(value, Constant):
+            return "constant"
+        return "input" if is_input_label(value.label) else "parameter"
+
+    def is_cut(self, value):
+        """Was value computed from Values that are neither drawn nor folded?"""
+        if not value.parents:
+            return False
+        if value not in self.expanded:
+            return True
+        folded = {p for f in self.folds if f.consumer is value for p in f.operands}
+        return any(p not in self.ids and p not in folded for p in value.parents)
 
     def value_node(self, value):
-        """(label, attributes) of a Value's box."""
+        """(label, attributes) of a Value's box: label, data and grad, one per line."""
         kind = self.kind(value)
-        attributes = {"shape": "box", "margin": "0.06,0.04", "class": f"value {kind}"}
+        attributes = {"shape": "box", "margin": "0.05,0.03", "class": f"value {kind}"}
         attributes.update({k: v for k, v in KINDS[kind].items() if k != "meaning"})
         cells = []
         if value.label:
             cells.append(f"<b>{html_text(value.label)}</b>")
-        cells.append(f"data {html_text(number(value.data, self.precision))}")
-        grad = self.grad_cell(value)
-        if grad:
-            cells.append(grad)
-        if any(parent not in self.ids for parent in value.parents):
+        if kind == "constant":
+            cells.append(html_text(number(value.data, self.precision)))
+        else:
+            cells.append(f"data {html_text(number(value.data, self.precision))}")
+            grad = self.grad_cell(value)
+            if grad:
+                cells.append(grad)
+        if self.is_cut(value):
             attributes["style"] += ",dashed"
             attributes["class"] += " cut"
             attributes["tooltip"] = "some inputs of this Value are not drawn"
@@ -190,9 +269,9 @@ class _Picture:
             attributes["class"] += " " + self.step_class(value)
             if value is self.state.current:
                 attributes.update(color=CURRENT, penwidth="4")
-        row = [(cell, {}) for cell in cells]
-        label = labels.table([row], border="0", cellborder="0", cellspacing="0",
-                             cellpadding="3", columns="*")
+        rows = [[(cell, {})] for cell in cells]
+        label = labels.table(rows, border="0", cellborder="0", cellspacing="0",
+                             cellpadding="1")
         return html_label(label), attributes
 
     def op_on_path(self, value):
@@ -207,13 +286,15 @@ class _Picture:
             return f"grad {html_text(number(value.grad, self.precision))}"
         grad = html_text(number(state.gradients.get(value, 0.0), self.precision))
         if value in state.pending:
-            return f'<font color="{PENDING}"><i>grad {grad} (pending)</i></font>'
+            return f'<font color="{PENDING}"><i>grad {grad} so far</i></font>'
         return f"<b>grad {grad}</b>" if value is state.current else f"grad {grad}"
 
     def step_class(self, value):
         if value is self.state.current:
             return "current"
-        return "pending" if value in self.state.pending else "done"
+        if value in self.state.done:
+            return "done"
+        return "pending" if value in self.state.pending else "final"
 
     def operand_edge(self, value, index, local):
         """Attributes of the edge from operand number ``index`` into value's op."""
@@ -221,16 +302,18 @@ class _Picture:
         attributes = {"class": "operand"}
         texts = []
         on_path = (parent, value) in self.highlighted_edges
+        if isinstance(parent, Constant):   # no gradient flows into a constant
+            return dict(attributes, color="#9a9a9a", **{"class": "operand constant"})
         if self.show_local or on_path:
             formula = _formula(value, index)
             shown = "undefined" if local is None else number(local, self.precision)
-            # '1 − tanh²(x) = 0.42', but plain '1' where the formula is a constant
-            texts.append(shown if formula == shown else f"{formula} = {shown}")
+            # '1 − tanh²(x)' over '= 0.42', but a plain '1' where the formula is a constant
+            texts.append(shown if formula == shown else f"{formula}\n= {shown}")
         if self.state is not None and value is self.state.current:
             send = self.state.sends[index]
             grad = self.state.gradients[value]
             texts.append(f"{number(grad, self.precision)} × "
-                         f"{number(send.local_derivative, self.precision)} = "
+                         f"{number(send.local_derivative, self.precision)}\n= "
                          f"{number(send.contribution, self.precision)}")
             attributes.update(color=CURRENT, penwidth="2.5", fontcolor=CURRENT)
             attributes["class"] += " send"
@@ -238,74 +321,186 @@ class _Picture:
             attributes.update(color=HIGHLIGHT, penwidth="3", fontcolor=HIGHLIGHT)
             attributes["class"] += " highlight"
         if texts:
-            attributes["label"] = html_label("<br/>".join(html_text(t) for t in texts))
+            attributes["label"] = html_label(html_text("\n".join(texts)))
         return attributes
+
+    # -- where things go -----------------------------------------------------------
+    def node_order(self):
+        """[(DOT node id, value)] in the article's order, folds after their neuron."""
+        def key(value, slot):
+            place = article_key(value.label, self.last_layer) if value.label else None
+            return (0, place, slot, 0) if place else (1, (), slot, self.ids[value])
+        nodes = []
+        for value in self.values:
+            nodes.append((key(value, 0), self.ids[value], value))
+            if value in self.expanded:
+                nodes.append((key(value, 0), self.ids[value] + "op", value))
+        for n, folded in enumerate(self.folds):
+            nodes.append((key(folded.consumer, 1), f"fold{n}", folded.consumer))
+        return [(node_id, value) for _, node_id, value in sorted(nodes, key=lambda t: t[0])]
+
+    def levels(self):
+        """{DOT node id: rank}: where Graphviz will put each node, left to right."""
+        level = {}
+        for value in self.values:          # parents first
+            if value not in self.expanded:
+                continue
+            placed = [level[self.ids[p]] + self.gap(p, value) for p in value.parents
+                      if self.ids.get(p) in level]
+            level[self.ids[value] + "op"] = max(placed, default=1)
+            level[self.ids[value]] = level[self.ids[value] + "op"] + 1
+        for value in reversed(self.values):  # consumers first: each source before its ops
+            if self.ids[value] not in level:
+                ranks = [level[self.ids[c] + "op"] - 1 for c in self.values
+                         if c in self.expanded and value in c.parents]
+                level[self.ids[value]] = min(ranks, default=0)
+        for n, folded in enumerate(self.folds):
+            level[f"fold{n}"] = level[self.ids[folded.consumer] + "op"] - 1
+        return level
+
+    def gap(self, parent, value):
+        """Ranks between an operand and its op: 2 across clusters, so they don't overlap."""
+        mine, theirs = self.groups.get(value), self.groups.get(parent)
+        return 2 if mine and theirs and mine != theirs else 1
 
     # -- writing the DOT -----------------------------------------------------------
     def draw(self, legend):
-        graph = graphviz.Digraph("chainrule", graph_attr={
-            "rankdir": self.rankdir, "fontname": FONT, "nodesep": "0.25",
-            "ranksep": "0.35"},
-            node_attr={"fontname": FONT, "fontsize": "11"},
-            edge_attr={"fontname": FONT, "fontsize": "10", "arrowsize": "0.7"})
-        if self.captions:
-            caption = "<br/>".join(html_text(c) for c in self.captions)
-            graph.attr(label=html_label(caption), labelloc="t", fontsize="13")
+        graph_attr = {"rankdir": self.rankdir, "fontname": FONT, "nodesep": "0.12",
+                      "ranksep": "0.18", "newrank": "true"}
+        if self.fit:
+            graph_attr["size"] = f"{COLUMN_INCHES:.3f},1000"
+        graph = graphviz.Digraph("chainrule", graph_attr=graph_attr,
+                                 node_attr={"fontname": FONT, "fontsize": FONT_SIZE},
+                                 edge_attr={"fontname": FONT, "fontsize": FONT_SIZE,
+                                            "arrowsize": "0.6"})
+        heading = self.heading(legend)
+        if heading:
+            graph.attr(label=html_label(heading), labelloc="t", fontsize=FONT_SIZE)
         clusters = {}
-        for value in self.values:
+        folds = {f"fold{n}": folded for n, folded in enumerate(self.folds)}
+        for node_id, value in self.node_order():
             key = self.groups.get(value)
             target = graph if key is None else clusters.setdefault(key, [])
-            self.add_nodes(target, value)
+            self.add_node(target, node_id, value, folds.get(node_id))
         for n, key in enumerate(sorted(clusters, key=_cluster_order)):
             with graph.subgraph(name=f"cluster_{n}") as cluster:
                 cluster.attr(label=html_label(html_text(group_title(key, self.last_layer))),
                              style="rounded,filled", color="#b0b0b0",
-                             fillcolor="#fafafa", fontsize="11", **{"class": "group"})
+                             fillcolor="#fafafa", fontsize=FONT_SIZE, **{"class": "group"})
                 for statement in clusters[key]:
                     statement(cluster)
         self.add_edges(graph)
-        if legend:
-            _add_legend(graph)
+        self.add_order(graph)
         return Drawing(graph, caption=self.caption(), node_ids=self.ids)
 
-    def add_nodes(self, target, value):
-        """Add value's box and its op node, to a graph or (later) to a cluster."""
-        node_id = self.ids[value]
-        label, attributes = self.value_node(value)
-        statements = [lambda g: g.node(node_id, label, **attributes)]
-        if value.op:
-            op_label = html_label(html_text(OPS[value.op].symbol))
-            op_attributes = dict(OP_STYLE, **{"class": f"op {value.op}"})
+    def add_node(self, target, node_id, value, folded):
+        """Add one node (a value's box, its op, or a fold) to a graph or, later, a cluster."""
+        if folded is not None:
+            label = html_label(html_text("\n".join(folded.describe())))
+            attributes = dict(FOLD_STYLE, fontsize=FONT_SIZE, **{"class": "fold"})
+            attributes["tooltip"] = "folded: draw_dot(..., fold=False) draws these"
+        elif node_id.endswith("op"):
+            label = html_label(html_text(OPS[value.op].symbol))
+            attributes = dict(OP_STYLE, **{"class": f"op {value.op}"})
             if self.op_on_path(value):
-                op_attributes.update(color=HIGHLIGHT, penwidth="3")
-                op_attributes["class"] += " highlight"
-            statements.append(lambda g: g.node(node_id + "op", op_label, **op_attributes))
-        if isinstance(target, list):
-            target.extend(statements)
+                attributes.update(color=HIGHLIGHT, penwidth="3")
+                attributes["class"] += " highlight"
         else:
-            for statement in statements:
-                statement(target)
+            label, attributes = self.value_node(value)
+        statement = lambda g: g.node(node_id, label, **attributes)  # noqa: E731
+        if isinstance(target, list):
+            target.append(statement)
+        else:
+            statement(target)
 
     def add_edges(self, graph):
+        folds = {folded.consumer: n for n, folded in enumerate(self.folds)}
         for value in self.values:
-            if not value.op:
+            if value not in self.expanded:
                 continue
             node_id = self.ids[value]
-            locals_ = local_derivatives(value) if value.parents else ()
+            if value in folds:
+                graph.edge(f"fold{folds[value]}", node_id + "op", style="dashed",
+                           color="#8c8c8c", **{"class": "fold"})
+            locals_ = local_derivatives(value)
             for index, parent in enumerate(value.parents):
                 if parent in self.ids:
+                    attributes = self.operand_edge(value, index, locals_[index])
+                    if self.gap(parent, value) > 1:
+                        attributes["minlen"] = "2"
                     # key: the operand slot, so the two edges of a + a stay apart
                     graph.edge(self.ids[parent], node_id + "op", key=f"{node_id}_in{index}",
-                               **self.operand_edge(value, index, locals_[index]))
+                               **attributes)
             result = {"class": "result"}
             if self.op_on_path(value):
                 result.update(color=HIGHLIGHT, penwidth="3", **{"class": "result highlight"})
             graph.edge(node_id + "op", node_id, key=f"{node_id}_out", **result)
 
+    def add_order(self, graph):
+        """Each rank in the article's order: x_1 above x_2, neuron 1 above neuron 2.
+
+        The nodes of one rank are held in that rank (rank=same) and chained by
+        invisible edges, which Graphviz keeps pointing down the rank in LR —
+        or up it, when the nodes sit in clusters: then the chain runs upwards.
+        """
+        level = self.levels()
+        ranks = {}
+        for node_id, _ in self.node_order():
+            ranks.setdefault(level[node_id], []).append(node_id)
+        for n, (_, members) in enumerate(sorted(ranks.items())):
+            if self.groups:
+                members = members[::-1]
+            with graph.subgraph(name=f"rank{n}") as rank:
+                rank.attr(rank="same")
+                for above, below in zip(members, members[1:]):
+                    rank.edge(above, below, style="invis", **{"class": "order"})
+
+    def heading(self, legend):
+        """The captions over the drawing, and under them the legend (HTML)."""
+        rows = [[(html_text(caption), {})] for caption in self.captions]
+        parts = [labels.table(rows, border="0", cellspacing="0")] if rows else []
+        if legend:
+            parts.append(self.legend())
+        if not parts:
+            return ""
+        return labels.table([[(part, {})] for part in parts], border="0",
+                            cellspacing="2", cellpadding="0")
+
+    def legend(self):
+        """A one-table key to what colours and shapes mean in this drawing."""
+        present = {self.kind(value) for value in self.values}
+        entries = [(meaning["meaning"], {"bgcolor": meaning["fillcolor"], "border": "1",
+                                         "color": meaning.get("color", "black")})
+                   for kind, meaning in KINDS.items() if kind in present]
+        entries.append(("op: its symbol from the op table",
+                        {"bgcolor": OP_STYLE["fillcolor"], "border": "1"}))
+        if self.highlighted_nodes:
+            entries.append(("red: on the highlighted path", {"border": "2",
+                                                             "color": HIGHLIGHT}))
+        if self.state is not None:
+            entries.append(("orange: the node this step processes", {"border": "2",
+                                                                     "color": CURRENT}))
+            entries.append((f'<font color="{PENDING}"><i>grad … so far</i></font>: '
+                            "still growing", {"border": "1"}, True))
+        if self.folds:
+            entries.append(("grey, dashed: folded values (not drawn)",
+                            {"bgcolor": FOLD_STYLE["fillcolor"], "border": "1",
+                             "color": FOLD_STYLE["color"], "style": "dashed"}))
+        if any(self.is_cut(value) for value in self.values):
+            entries.append(("dashed: computed from values not drawn", {"border": "1",
+                                                                       "style": "dashed"}))
+        cells = []
+        for entry in entries:
+            text, attributes = entry[0], entry[1]
+            cells.append((text if len(entry) > 2 else html_text(text),
+                          dict(attributes, cellpadding="2")))
+        rows = [cells[i:i + 3] for i in range(0, len(cells), 3)]
+        return labels.table(rows, border="0", cellspacing="3")
+
     def caption(self):
-        n_ops = sum(1 for value in self.values if value.op)
+        n_ops = len(self.expanded)
         text = f"{len(self.values)} values, {n_ops} ops, root {_name(self.root)}"
-        return "; ".join([text, *self.captions])
+        return "; ".join([text, *(c.replace("\n", " ") for c in self.captions)])
 
 
 def _formula(value, index):
@@ -319,13 +514,9 @@ def _formula(value, index):
 
 
 def _operand_name(value):
-    return value.label or number(value.data, 4)
-
-
-def _is_input_label(label):
-    """Leaves that are data, not parameters: unlabelled, or the inputs x_k, x, y."""
-    return not label or label in ("x", "y") or (label.startswith("x_")
-                                                and label[2:].isdigit())
+    """A label as a formula can use it: 'a − y' in brackets, so 2·(a − y) reads right."""
+    name = value.label or number(value.data, 4)
+    return name if re.fullmatch(r"-?[\w.,]+", name) else f"({name})"
 
 
 def _count_paths(output, param):
@@ -339,20 +530,3 @@ def _count_paths(output, param):
 def _cluster_order(key):
     # inputs, then layers and neurons in order, the cost last
     return (1, key[1:]) if key[0] in ("neuron", "layer") else (2, ())
-
-
-def _add_legend(graph):
-    with graph.subgraph(name="cluster_legend") as legend:
-        legend.attr(label="legend", style="rounded", color="#b0b0b0", fontsize="11",
-                    **{"class": "legend"})
-        previous = None
-        for kind, style in KINDS.items():
-            attributes = {k: v for k, v in style.items() if k != "meaning"}
-            legend.node(f"legend_{kind}", html_label(html_text(style["meaning"])),
-                        shape="box", **attributes, **{"class": f"legend {kind}"})
-            if previous:
-                legend.edge(previous, f"legend_{kind}", style="invis")
-            previous = f"legend_{kind}"
-        legend.node("legend_op", html_label(html_text("op (symbol from the op table)")),
-                    **OP_STYLE, **{"class": "legend op"})
-        legend.edge(previous, "legend_op", style="invis")

@@ -1,6 +1,6 @@
-"""Clusters: which neuron or layer of the network each Value belongs to.
+"""Clusters and order: where each Value sits in the network, read from its label.
 
-Membership comes from the labels the nn package gives (DEVELOPERS.md):
+Positions come from the labels the nn package gives, read by engine.notation:
 
     w2_22, w2_12,3   (w_jk)^l   -> neuron j of layer l+1 (the neuron it feeds)
     b2_2             (b_j)^l    -> neuron j of layer l+1
@@ -19,20 +19,31 @@ or labels of your own) joins the group that all of its consumers agree on,
 so w·a and the partial sums of (z_2)³ sit in the cluster of (z_2)³, and
 s − y sits with C. If its consumers disagree or have no group, it joins the
 group all of its parents agree on; otherwise it is drawn outside the clusters.
+
+``article_key`` orders Values as the article lists them: inputs x_1 … x_n,
+neurons j = 1 … n, and each neuron's weights w_j1 … w_jm, then b_j.
 """
 
-import re
+from engine import notation
 
-__all__ = ["GROUPINGS", "assign_groups", "group_title", "highest_layer", "label_position"]
+__all__ = ["GROUPINGS", "assign_groups", "group_title", "highest_layer", "label_position",
+           "article_key", "is_input_label"]
 
 GROUPINGS = ("neuron", "layer")
-
-_WEIGHT = re.compile(r"w(\d+)_(?:(\d)(\d)|(\d+),(\d+))")
-_BIAS = re.compile(r"b(\d+)_(\d+)")
-_NODE = re.compile(r"([za])(\d+)_(\d+)")
-_INPUT = re.compile(r"x_(\d+)")
-_OUTPUT = re.compile(r"s(?:_(\d+))?")
 _COST = "C"
+
+
+def _subscript(label, letter):
+    """k for 'x_k' (letter 'x'), else None; 0 for the bare letter."""
+    if label == letter:
+        return 0
+    head, _, index = label.partition("_")
+    return int(index) if head == letter and index.isdigit() else None
+
+
+def is_input_label(label):
+    """Leaves that are data, not parameters: unlabelled, the inputs x_k, x, and y."""
+    return not label or label == "y" or _subscript(label, "x") is not None
 
 
 def label_position(label, last_layer=None):
@@ -42,23 +53,37 @@ def label_position(label, last_layer=None):
     """
     if label == _COST:
         return "cost"
-    match = _WEIGHT.fullmatch(label)
-    if match:
-        l, j = int(match[1]), int(match[2] or match[4])
-        return (l + 1, j)
-    match = _BIAS.fullmatch(label)
-    if match:
-        return (int(match[1]) + 1, int(match[2]))
-    match = _NODE.fullmatch(label)
-    if match:
-        return (int(match[2]), int(match[3]))
-    match = _INPUT.fullmatch(label)
-    if match:
-        return (1, int(match[1]))
-    match = _OUTPUT.fullmatch(label)
-    if match and last_layer is not None:
-        return (last_layer, int(match[1] or 1))
+    parsed = notation.parse(label)
+    if parsed is not None:
+        feeds_next_layer = parsed.kind in ("w", "b")   # (w_jk)^l and (b_j)^l make z^{l+1}
+        return (parsed.layer + feeds_next_layer, parsed.j)
+    k = _subscript(label, "x")
+    if k:
+        return (1, k)
+    j = _subscript(label, "s")
+    if j is not None and last_layer is not None:
+        return (last_layer, j or 1)
     return None
+
+
+def article_key(label, last_layer=None):
+    """Sort key in the article's order, or None for a label with no place in it.
+
+    (layer, neuron, slot): a neuron's a and z come first (slot 0), then its
+    weights w_j1 … w_jm (slots 1 … m), then its bias (after every weight);
+    the cost comes last.
+    """
+    position = label_position(label, last_layer)
+    if position is None:
+        return None
+    if position == "cost":
+        return (float("inf"), 0, 0)
+    parsed = notation.parse(label)
+    if parsed is not None and parsed.kind == "w":
+        return (*position, parsed.k)
+    if parsed is not None and parsed.kind == "b":
+        return (*position, float("inf"))
+    return (*position, 0)
 
 
 def highest_layer(values):
@@ -114,7 +139,7 @@ def _agreed(keys):
 
 
 def group_title(key, last_layer=None):
-    """The cluster's caption: 'neuron (z_2)³, (a_2)³' style text in plain words."""
+    """The cluster's caption: 'neuron 2 of layer 3' style text in plain words."""
     if key == ("cost",):
         return "cost C"
     if key[0] == "layer":
@@ -122,10 +147,9 @@ def group_title(key, last_layer=None):
         if l == 1:
             return "layer 1 (input x)"
         role = "output" if l == last_layer else "hidden"
-        return f"layer {l} ({role}): z{l} = W{l - 1}·a{l - 1} + b{l - 1}, a{l} = f(z{l})"
+        return f"layer {l} ({role})\nz{l} = W{l - 1}·a{l - 1} + b{l - 1}, a{l} = f(z{l})"
     _, l, j = key
     if l == 1:
         return f"input x_{j} (layer 1)"
     role = "output neuron" if l == last_layer else "neuron"
     return f"{role} {j} of layer {l}"
-

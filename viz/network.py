@@ -3,10 +3,13 @@
 Neurons are circles, one column per layer (layer 1, the input, on the left;
 neuron 1 at the top). The edge from neuron k of layer l to neuron j of layer
 l+1 is the weight (w_jk)^l; its colour is the sign (blue +, red −), its width
-the size of the weight, and its label, written near neuron j so that the
-labels of one column do not sit on top of each other, the weight's value and,
-after backward, its gradient ∂C/∂w. Each neuron shows its activation (after a
-forward pass); its bias and the bias's gradient are written under it.
+the size of the weight, and its label — the weight's value and, after
+backward, its gradient ∂C/∂w — sits on the edge itself, 80% of the way to
+neuron j. At that point the edges between two layers are all at different
+heights (at least a fifth of the neuron spacing apart, whatever k and j), so
+no two labels overlap; each label has a white background, drawn over the
+edges. Each neuron shows its activation (after a
+forward pass); its bias and the bias's gradient are written at its lower right.
 
 Positions are computed here and pinned (Graphviz's neato engine), so the
 picture has the article's regular grid whatever the weights.
@@ -26,9 +29,13 @@ __all__ = ["draw_network"]
 FONT = "Helvetica"
 POSITIVE = "#1f77b4"
 NEGATIVE = "#d62728"
-LAYER_GAP = 5.5      # inches between columns
+LAYER_GAP = 3.2      # inches between columns: four layers fit a 1,100-px column
 NEURON_GAP = 1.8     # inches between neurons of a column
-LABEL_AT = 0.8       # where on an edge its label sits: 0 at neuron k, 1 at neuron j
+# Where on an edge its label sits: 0 at neuron k, 1 at neuron j. Two edges
+# meet at height t only where t = Δk/(Δk − Δj) (1/4, 1/3, 1/2, ... for the
+# 4-neuron layers); 0.8 is a fifth of NEURON_GAP from every such crossing.
+LABEL_AT = 0.8
+LABEL_FONT = "8"     # points: 10.7 px
 
 
 def draw_network(net, precision=3, show_grad=None, show_weights=True):
@@ -50,8 +57,8 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
     graph = graphviz.Digraph("network", engine="neato", graph_attr={
         "layout": "neato", "splines": "line", "outputorder": "edgesfirst",
         "fontname": FONT},
-        node_attr={"fontname": FONT, "fontsize": "11", "shape": "circle",
-                   "style": "filled", "width": "0.8", "margin": "0.02"},
+        node_attr={"fontname": FONT, "fontsize": "9", "shape": "circle",
+                   "style": "filled", "width": "0.5", "margin": "0.01"},
         edge_attr={"fontname": FONT, "arrowsize": "0.6"})
 
     def position(l, j):
@@ -60,11 +67,11 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
         return x, y
 
     last = len(sizes)
-    top = max(position(l, 1)[1] for l in range(1, last + 1)) + NEURON_GAP * 0.75
+    top = max(position(l, 1)[1] for l in range(1, last + 1)) + NEURON_GAP * 0.5
     for l, size in enumerate(sizes, start=1):
         role = "input" if l == 1 else "output" if l == last else "hidden"
         graph.node(f"title{l}", html_label(html_text(f"layer {l} ({role})")),
-                   shape="plaintext", style="", fontsize="13",
+                   shape="plaintext", style="", fontsize="11", fixedsize="false",
                    pos=_pin(position(l, 1)[0], top), **{"class": "layer-title"})
         for j in range(1, size + 1):
             x, y = position(l, j)
@@ -74,9 +81,10 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
             if l > 1:
                 bias = layers[l - 2].neurons[j - 1].b
                 graph.node(f"b{l}_{j}", _bias_label(bias, precision, show_grad),
-                           pos=_pin(x, y - NEURON_GAP * 0.42), shape="plaintext",
-                           style="", width="0", height="0", margin="0.01",
-                           fontsize="9", **{"class": "bias-label"})
+                           pos=_pin(x + 0.55, y - NEURON_GAP * 0.2), shape="plaintext",
+                           style="filled", fillcolor="#ffffffd0", width="0", height="0",
+                           margin="0.01", fixedsize="false", fontsize=LABEL_FONT,
+                           **{"class": "bias-label"})
 
     largest = max((abs(w.data) for layer in layers for neuron in layer.neurons
                    for w in neuron.w), default=0.0) or 1.0
@@ -95,11 +103,16 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                                                                show_grad),
                                pos=_pin(x0 + LABEL_AT * (x1 - x0), y0 + LABEL_AT * (y1 - y0)),
                                shape="plaintext", style="filled", fillcolor="#ffffffd0",
-                               width="0", height="0", margin="0.01", fontsize="9",
-                               fontcolor=colour, **{"class": "weight-label"})
+                               width="0", height="0", margin="0.01", fixedsize="false",
+                               fontsize=LABEL_FONT, fontcolor=colour,
+                               tooltip=w.label or f"w{l}_{j}{k}", **{"class": "weight-label"})
     n_weights = sum(len(neuron.w) for layer in layers for neuron in layer.neurons)
     caption = (f"network {'-'.join(map(str, sizes))}: {sum(sizes)} neurons, "
                f"{n_weights} weights")
+    key = "on each edge (w_jk)^l, from neuron k to neuron j: its value; by each neuron: its bias"
+    key += "\n∂: the gradient ∂C/∂w or ∂C/∂b; blue +, red −" if show_grad else "; blue +, red −"
+    graph.attr(label=html_label(html_text(key)), labelloc="b",
+               fontsize="10")
     return Drawing(graph, caption=caption)
 
 
@@ -137,12 +150,13 @@ def _neuron_label(net, l, j, last, precision):
 def _bias_label(bias, precision, show_grad):
     lines = [html_text(f"{bias.label or 'b'} = {number(bias.data, precision)}")]
     if show_grad:
-        lines.append(html_text(f"∂C/∂b = {number(bias.grad, precision)}"))
+        lines.append(html_text(f"∂ {number(bias.grad, precision)}"))
     return html_label("<br/>".join(lines))
 
 
 def _weight_label(w, l, j, k, precision, show_grad):
-    lines = [html_text(f"{w.label or f'w{l}_{j}{k}'} = {number(w.data, precision)}")]
+    """The weight's value and, under it, '∂ ' and its gradient: short, so it fits its edge."""
+    lines = [html_text(number(w.data, precision))]
     if show_grad:
-        lines.append(html_text(f"∂C/∂w = {number(w.grad, precision)}"))
+        lines.append(html_text(f"∂ {number(w.grad, precision)}"))
     return html_label("<br/>".join(lines))

@@ -6,10 +6,14 @@ depth 1, their parents at depth 2, and so on.
 
 from collections import deque
 
-from engine import topological_order
+from engine import OPS, notation, topological_order
 
 __all__ = ["GraphTooLarge", "select_values", "consumers", "paths_to",
-           "check_size", "count_nodes"]
+           "check_size", "count_nodes", "Fold", "fold", "within_depth",
+           "FOLD_ABOVE", "FOLD_DEPTH"]
+
+FOLD_ABOVE = 60   # draw_dot folds a graph of more nodes than this (unless fold=False)
+FOLD_DEPTH = 3    # with nothing highlighted, it keeps what is this near the root
 
 
 class GraphTooLarge(ValueError):
@@ -26,7 +30,7 @@ def consumers(values):
     return used_by
 
 
-def _within_depth(root, depth):
+def within_depth(root, depth):
     """The Values at most ``depth`` edges above root (breadth first, no full walk)."""
     distance = {root: 0}
     queue = deque([root])
@@ -78,7 +82,7 @@ def select_values(root, depth=None, around=None):
         radius = AROUND_RADIUS if depth is None else depth
         return _ordered(_around(root, around, radius))
     if depth is not None:
-        return _ordered(_within_depth(root, depth))
+        return _ordered(within_depth(root, depth))
     return topological_order(root)
 
 
@@ -144,3 +148,115 @@ def paths_to(root, param):
     edges = {(parent, value) for value in on_path for parent in value.parents
              if parent in on_path}
     return on_path, edges
+
+
+class Fold:
+    """Operands of one drawn op that are not drawn, shown as one box.
+
+    consumer -- the Value whose op they feed
+    operands -- those operands, in operand order
+    before   -- how many more undrawn Values they were computed from
+    """
+
+    def __init__(self, consumer, operands, before):
+        self.consumer = consumer
+        self.operands = operands
+        self.before = before
+
+    def describe(self):
+        """Lines naming the operands: 'w2_21, w2_23, w2_24', 'a2_1 … a2_4', 'b2_2'.
+
+        'first … last' only for a run of neighbouring operands, so a drawn
+        operand is never hidden inside a run.
+        """
+        slots = {value: i for i, value in enumerate(self.consumer.parents)}
+        lines, run = [], []
+        for value in self.operands:
+            if run and (_run_key(run[-1]) != _run_key(value)
+                        or slots[value] != slots[run[-1]] + 1):
+                lines.append(run)
+                run = []
+            run.append(value)
+        lines.append(run)
+        merged = []   # runs with a gap between them join on one line, by commas
+        for run in lines:
+            if merged and len(run) <= 2 and len(merged[-1][-1]) <= 2 and \
+                    _run_key(merged[-1][-1][0]) == _run_key(run[0]):
+                merged[-1].append(run)
+            else:
+                merged.append([run])
+        text = [", ".join(_name_run(run) for run in runs) for runs in merged]
+        if self.before:
+            text.append(f"+ {self.before} earlier values")
+        return text
+
+
+def _run_key(value):
+    """Operands named together: weights of one neuron, activations of one layer."""
+    parsed = notation.parse(value.label)
+    if parsed is None:
+        return ("other",) if value.label else ("unlabelled",)
+    return (parsed.kind, parsed.layer, parsed.j if parsed.kind == "w" else None)
+
+
+def _name_run(run):
+    if not run[0].label:
+        return f"{len(run)} unlabelled value{'s' if len(run) > 1 else ''}"
+    if len(run) > 2:
+        return f"{run[0].label} … {run[-1].label}"
+    return ", ".join(value.label for value in run)
+
+
+def named_operands(value, index):
+    """The operands that d value / d operand[index] is written in (the op table says)."""
+    marks = [f"\x00{i}\x01" for i in range(len(value.parents))]
+    text = OPS[value.op].show_local(index, marks, out="\x00out\x01")
+    return [i for i, mark in enumerate(marks) if mark in text]
+
+
+def fold(values, core, whole=()):
+    """Draw the core Values with their ops, and fold the rest into Fold boxes.
+
+    values  the Values that could be drawn (topological order)
+    core    the Values that matter here (a highlighted path, a step's node)
+    whole   core Values whose operands are all drawn (the node a step processes)
+
+    Each op of a core Value is drawn. Its operands are drawn when they are in
+    the core, or named by the local derivative of a core edge (the a2_2 in
+    ∂z3_2/∂w2_22 = a2_2); the others become one Fold per op.
+
+    Returns (drawn Values in topological order, the Values whose ops are drawn,
+    [Fold]).
+    """
+    available = set(values)
+    core = {value for value in values if value in core}
+    drawn = set(core)
+    for value in values:
+        if value not in core or not value.parents:
+            continue
+        if value in whole:
+            drawn.update(p for p in value.parents if p in available)
+            continue
+        for index, parent in enumerate(value.parents):
+            if parent in core:
+                drawn.update(value.parents[i] for i in named_operands(value, index))
+    hidden = available - drawn
+    folds = []
+    for value in values:
+        if value in core and value.parents:
+            rest = list(dict.fromkeys(p for p in value.parents if p in hidden))
+            if rest:
+                folds.append(Fold(value, rest, _count_before(rest, hidden)))
+    expanded = {value for value in core if value.parents}
+    return [value for value in values if value in drawn], expanded, folds
+
+
+def _count_before(operands, hidden):
+    """How many hidden Values the operands were computed from (not counting them)."""
+    seen, stack = set(operands), list(operands)
+    while stack:
+        for parent in stack.pop().parents:
+            if parent in hidden and parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return len(seen) - len(operands)

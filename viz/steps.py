@@ -4,6 +4,11 @@ A record from ``root.backward_steps()`` (engine.BackwardStep) names the node
 being processed and its place in the order. From the record alone we rebuild
 what this pass has added to every gradient by that step, so a list of
 records (e.g. under a slider) draws each frame right, not just the latest one.
+
+A node's gradient is final once every node that sends to it (every node
+computed from it) has been processed; until then it is *pending*. A leaf is
+never processed itself, so it stops being pending as soon as its last
+consumer has sent.
 """
 
 import engine
@@ -24,8 +29,9 @@ class StepState:
 
     current   -- the node being processed: it sends gradient × local derivative
                  to each of its inputs
-    done      -- nodes processed before it (their gradients are complete)
-    pending   -- nodes not processed yet (their gradients are still growing)
+    done      -- nodes processed before it
+    pending   -- nodes whose gradient is still growing: some node that sends
+                 to them has not been processed yet
     gradients -- {node: what this pass has sent to it so far}
     sends     -- the record's Sends, one per operand of current
     """
@@ -53,6 +59,11 @@ def step_state(record):
     # that seed times the unit-seeded gradient of the current node.
     seed = record.grad / unit[record.node] if unit[record.node] else 1.0
     gradients = {node: seed * g for node, g in unit.items()}
+    last_sender = {}   # node -> the step at which its last consumer sends to it
+    for step, node in enumerate(order):
+        for parent in node.parents:
+            last_sender[parent] = step
+    pending = {node for node in order if last_sender.get(node, -1) > record.index}
     return StepState(current=record.node, done=set(order[:record.index]),
-                     pending=set(record.pending()), gradients=gradients,
+                     pending=pending, gradients=gradients,
                      sends=record.sends, index=record.index, total=len(order))

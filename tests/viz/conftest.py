@@ -27,16 +27,24 @@ class ParsedDot:
                 if cls is None or cls in (n.attr.get("class") or "").split()}
 
     def edges(self, cls=None):
-        """(tail, head, key) of every edge, optionally only those of class ``cls``."""
+        """(tail, head, key) of every edge, optionally only those of class ``cls``.
+
+        The invisible edges that hold the article's order (class 'order') are
+        left out unless asked for.
+        """
         found = []
         for tail, head, key in self.graph.edges(keys=True):
             edge = self.graph.get_edge(tail, head, key)
-            if cls is None or cls in (edge.attr.get("class") or "").split():
+            classes = (edge.attr.get("class") or "").split()
+            if cls is None and "order" in classes:
+                continue
+            if cls is None or cls in classes:
                 found.append((str(tail), str(head), key))
         return found
 
     def caption(self):
-        return self.graph.graph_attr.get("label") or ""
+        """The text over the drawing (captions and legend), on one line."""
+        return label_text(self.graph.graph_attr.get("label") or "").replace("\n", " ")
 
     def edge_attr(self, tail, head, key, name):
         return self.graph.get_edge(tail, head, key).attr.get(name) or ""
@@ -48,7 +56,8 @@ class ParsedDot:
         return label_text(self.node_attr(node, "label"))
 
     def edge_text(self, tail, head, key):
-        return label_text(self.edge_attr(tail, head, key, "label"))
+        """An edge label's text on one line ('1 − tanh²(x) = 0.42', drawn on two)."""
+        return label_text(self.edge_attr(tail, head, key, "label")).replace("\n", " ")
 
     def clusters(self):
         """{cluster name: set of its node names}."""
@@ -62,7 +71,7 @@ def label_text(label):
     As Graphviz reads it: entities decoded, and a doubled backslash is one.
     """
     label = re.sub(r"<br[^>]*>", "\n", label)
-    label = re.sub(r"</td>\s*<td[^>]*>", " | ", label)
+    label = re.sub(r"</td>\s*(</tr>\s*<tr>\s*)?<td[^>]*>", " | ", label)
     label = re.sub(r"<[^>]+>", "", label).replace("\\\\", "\\")
     return html.unescape(label)
 

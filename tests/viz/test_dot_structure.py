@@ -4,6 +4,7 @@ import pytest
 
 from engine import OPS, Value
 from viz import GraphTooLarge, draw_dot
+from viz.dot import KINDS
 
 
 def test_expression_has_a_node_per_value_and_per_op(parse):
@@ -103,13 +104,35 @@ def test_kinds_of_value_are_told_apart(parse):
     assert dot.node_attr(drawing.node_id(out), "peripheries") == "2"
 
 
-def test_legend_adds_a_cluster_with_every_kind(parse):
+def test_legend_names_every_kind_drawn(parse):
+    x = Value(2.0, label="x_1")
+    w = Value(3.0, label="w")
+    dot = parse(draw_dot(2 * (w * x), legend=True).source)
+    for kind in ("parameter", "input", "constant", "intermediate", "output"):
+        assert KINDS[kind]["meaning"] in dot.caption()
+    assert "op: its symbol" in dot.caption()
+    assert len(dot.nodes("value")) == 5  # the legend is text over the drawing, not Values
+
+
+def test_legend_is_shown_where_colours_say_more_than_the_kind(parse):
     x = Value(2.0, label="x")
-    dot = parse(draw_dot(x * x, legend=True).source)
-    legend = dot.clusters()["cluster_legend"]
-    assert legend == {"legend_parameter", "legend_input", "legend_intermediate",
-                      "legend_output", "legend_op"}
-    assert len(dot.nodes("value")) == 2  # the legend's boxes are not Values
+    y = x * x
+    assert "parameter" not in parse(draw_dot(y).source).caption()
+    assert "highlighted path" in parse(draw_dot(y, highlight=x).source).caption()
+    assert "red: on the highlighted path" in parse(draw_dot(y, highlight=x).source).caption()
+    assert "red:" not in parse(draw_dot(y, highlight=x, legend=False).source).caption()
+
+
+def test_a_constant_is_drawn_without_a_gradient(parse):
+    x = Value(2.0, label="x")
+    y = 2 * x
+    y.backward()
+    drawing = draw_dot(y, show_local=True)
+    dot = parse(drawing.source)
+    (constant,) = dot.nodes("constant")
+    assert dot.node_text(constant) == "2"
+    (edge,) = [e for e in dot.edges("operand") if e[0] == constant]
+    assert dot.edge_text(*edge) == ""            # no local derivative into a constant
 
 
 def test_rankdir_is_passed_to_graphviz(parse):
@@ -188,7 +211,7 @@ def _drawn(drawing, value):
 def test_graph_over_max_nodes_is_refused_with_what_to_do():
     root = _chain(30)[-1]    # 61 values + 30 ops = 91 nodes
     with pytest.raises(GraphTooLarge) as refused:
-        draw_dot(root, max_nodes=50)
+        draw_dot(root, max_nodes=50, fold=False)
     message = str(refused.value)
     assert "91 nodes" in message
     assert "max_nodes=50" in message
@@ -208,14 +231,22 @@ def test_sub_graph_of_a_large_graph_fits_the_limit(parse):
 
 def test_max_nodes_none_draws_any_size(parse):
     root = _chain(30)[-1]
-    dot = parse(draw_dot(root, max_nodes=None).source)
+    dot = parse(draw_dot(root, max_nodes=None, fold=False).source)
     assert len(dot.nodes()) == 91
 
 
 def test_deep_graph_builds_without_recursion_error():
     root = _chain(5000)[-1]
     with pytest.raises(GraphTooLarge, match="15001 nodes"):
-        draw_dot(root)
+        draw_dot(root, fold=False)
+
+
+def test_deep_graph_is_folded_to_what_is_near_the_root(parse):
+    root = _chain(5000)[-1]
+    dot = parse(draw_dot(root).source)
+    assert len(dot.nodes("value")) < 10          # what is within 3 edges of the root
+    assert dot.nodes("fold")
+    assert "fold=False" in dot.caption()
 
 
 @pytest.mark.parametrize("arguments, message", [

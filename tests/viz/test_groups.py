@@ -35,7 +35,7 @@ def _cluster_of(dot, node):
 
 def test_neuron_cluster_holds_weights_bias_z_and_a(parse, network):
     net, cost = network
-    drawing = draw_dot(cost, group="neuron")
+    drawing = draw_dot(cost, group="neuron", fold=False)
     dot = parse(drawing.source)
     members = [net.weight(2, 2, k) for k in range(1, 5)] + [
         net.bias(2, 2), net.z(3, 2), net.a(3, 2)]
@@ -50,7 +50,7 @@ def test_neuron_cluster_holds_weights_bias_z_and_a(parse, network):
 
 def test_4_4_4_1_network_has_a_cluster_per_neuron_and_the_cost(parse, network):
     net, cost = network
-    dot = parse(draw_dot(cost, group="neuron").source)
+    dot = parse(draw_dot(cost, group="neuron", fold=False).source)
     # 4 inputs + 4 + 4 + 1 neurons, and the cost
     assert len(dot.clusters()) == 14
     grouped = set().union(*dot.clusters().values())
@@ -59,7 +59,7 @@ def test_4_4_4_1_network_has_a_cluster_per_neuron_and_the_cost(parse, network):
 
 def test_layer_clusters_follow_the_layers(parse, network):
     net, cost = network
-    drawing = draw_dot(cost, group="layer")
+    drawing = draw_dot(cost, group="layer", fold=False)
     dot = parse(drawing.source)
     assert len(dot.clusters()) == 5      # layers 1..4 and the cost
     layer3 = {_cluster_of(dot, drawing.node_id(v)) for v in
@@ -70,7 +70,7 @@ def test_layer_clusters_follow_the_layers(parse, network):
 
 def test_cluster_captions_name_the_layer_or_neuron(parse, network):
     net, cost = network
-    drawing = draw_dot(cost, group="layer")
+    drawing = draw_dot(cost, group="layer", fold=False)
     dot = parse(drawing.source)
     captions = {sub.graph_attr["label"] for sub in dot.graph.subgraphs()}
     assert any("layer 3 (hidden)" in caption for caption in captions)
@@ -80,7 +80,7 @@ def test_cluster_captions_name_the_layer_or_neuron(parse, network):
 
 def test_cost_target_joins_the_cost_cluster(parse, network):
     net, cost = network
-    drawing = draw_dot(cost, group="neuron")
+    drawing = draw_dot(cost, group="neuron", fold=False)
     dot = parse(drawing.source)
     s, target = cost.parents          # C = (s − y)², one op
     cost_cluster = _cluster_of(dot, drawing.node_id(cost))
@@ -92,7 +92,7 @@ def test_unlabelled_products_of_an_expanded_neuron_join_its_cluster(parse):
     nn = pytest.importorskip("nn")
     net = nn.MLP(4, [4, 4, 1], seed=0, expand=True)
     s = net([5.1, 3.5, 1.4, 0.2])
-    drawing = draw_dot(s, group="neuron")
+    drawing = draw_dot(s, group="neuron", fold=False)
     dot = parse(drawing.source)
     z = net.z(3, 2)
     cluster = _cluster_of(dot, drawing.node_id(z))

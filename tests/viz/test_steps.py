@@ -17,7 +17,7 @@ def _expression():
 
 
 def _grad_text(dot, drawing, value):
-    """The grad cell of a Value's box: 'grad 0.25' or 'grad 0.25 (pending)'."""
+    """The grad cell of a Value's box: 'grad 0.25' or 'grad 0.25 so far' (pending)."""
     cells = dot.node_text(drawing.node_id(value)).split(" | ")
     (cell,) = [c for c in cells if c.startswith("grad")]
     return cell
@@ -39,8 +39,24 @@ def test_done_and_pending_nodes_follow_the_record(parse):
     record = records[1]
     drawing = draw_dot(loss, step=record)
     dot = parse(drawing.source)
-    assert dot.nodes("pending") == {drawing.node_id(v) for v in record.pending()}
     assert dot.nodes("done") == {drawing.node_id(v) for v in record.order[:record.index]}
+    # pending: a node that sends to it is not processed yet, so its gradient still grows
+    still_to_send = record.order[record.index + 1:]
+    growing = {p for node in still_to_send for p in node.parents}
+    assert dot.nodes("pending") == {drawing.node_id(v) for v in growing}
+
+
+def test_a_leaf_is_not_pending_once_its_last_consumer_has_sent(parse):
+    x = Value(2.0, label="x")
+    w = Value(3.0, label="w")
+    y = (w * x).tanh()
+    records = list(y.backward_steps())
+    product_step = [r for r in records if r.node.op == "mul"][0]
+    drawing = draw_dot(y, step=product_step)
+    dot = parse(drawing.source)
+    assert w in product_step.pending() and x in product_step.pending()  # not processed
+    assert not dot.nodes("pending")                                   # but final
+    assert _grad_text(dot, drawing, w) == f"grad {x.data * records[0].grad * (1 - y.data ** 2):.4g}"
 
 
 def test_contributions_are_written_on_the_current_nodes_edges(parse):
@@ -65,14 +81,14 @@ def test_pending_gradients_are_what_has_arrived_so_far(parse):
     records = list(loss.backward_steps())   # run to the end: .grad is final now
     a = [v for v in records[0].order if v.label == "a"][0]
     for index, record in enumerate(records):
-        if a not in record.pending():
-            continue
+        if not any(a in node.parents for node in record.pending()):
+            continue   # every node that sends to a has sent
         # what the records so far have sent to a, added up independently
         arrived = sum(send.contribution for r in records[:index + 1]
                       for send in r.sends if send.parent is a)
         drawing = draw_dot(loss, step=record, precision=8)
         text = _grad_text(parse(drawing.source), drawing, a)
-        assert text.endswith("(pending)")
+        assert text.endswith("so far")
         assert float(text.split()[1]) == pytest.approx(arrived, rel=1e-7, abs=1e-12)
 
 
@@ -93,7 +109,9 @@ def test_first_step_has_only_the_root_done_with_grad_one(parse):
     drawing = draw_dot(loss, step=first)
     dot = parse(drawing.source)
     assert _grad_text(dot, drawing, loss) == "grad 1"
-    assert len(dot.nodes("pending")) == len(first.order) - 1
+    # the root's inputs have their gradient now; everything above them is still growing
+    assert dot.nodes("pending") == {drawing.node_id(v) for v in first.order
+                                    if v is not loss and v not in loss.parents}
     assert "backward step 1 of" in dot.caption()
 
 
