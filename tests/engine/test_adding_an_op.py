@@ -85,7 +85,8 @@ def test_drawing_shows_its_symbol_and_local_derivative_in_the_operands_name(sinh
     product.label = "wx"
     source = viz.draw_dot(out, show_local=True).source
     assert "label=<sinh>" in source
-    assert f"cosh(wx) = {math.cosh(product.data):.4g}" in source
+    # the edge reads 'cosh(wx)' over '= 1.443'
+    assert f'cosh(wx)<br align="center"/>= {math.cosh(product.data):.4g}' in source
 
 
 def test_explain_writes_its_factor_in_text_and_latex(sinh):
