@@ -6,10 +6,11 @@
     chainrule explain w2_22           the chain rule for any weight or bias
     chainrule train --epochs 200 --lr 0.5 --seed 1 --out out/model.json
 
-Every subcommand uses the seeded 4-4-4-1 network and Fisher's Iris,
-versicolor (y = 0) vs virginica (y = 1), split 50/50 (stratified) and
-standardised on the training half. The cost is binary cross-entropy on the
-output s, C = softplus(s) − y·s.
+Every subcommand uses the worked example of nn/example.py: the seeded 4-4-4-1
+network and Fisher's Iris, versicolor (y = 0) vs virginica (y = 1), split
+50/50 (stratified) and standardised on the training half, with the first
+training flower as the sample. The cost is binary cross-entropy on the
+output s, C = ln(1 + e^s) − y·s.
 
 This module wires nn and viz together; nn itself never imports viz.
 """
@@ -21,15 +22,10 @@ import sys
 import time
 
 from engine import gradcheck, notation
-from nn.datasets import load_iris, standardize, train_test_split
+from nn.example import CLASSES, WorkedExample
 from nn.explain import explain
-from nn.layers import MLP
-from nn.losses import binary_cross_entropy
 from nn.matrix import matrix_backprop, to_matrices
 from nn.train import DEFAULT_EPOCHS, DEFAULT_LR, accuracy, fit
-
-CLASSES = ("versicolor", "virginica")
-SIZES = [4, 4, 1]  # nouts of the 4-4-4-1 network
 
 
 class UsageError(Exception):
@@ -38,24 +34,9 @@ class UsageError(Exception):
 
 # -- the article's setting -------------------------------------------------------------
 
-class Setup:
-    """The seeded 4-4-4-1 network, the Iris split and one training sample (x, y)."""
-
-    def __init__(self, seed):
-        self.seed = seed
-        self.net = MLP(4, SIZES, activation="tanh", output_activation="linear", seed=seed)
-        X, y = load_iris(CLASSES)
-        X_train, X_test, self.y_train, self.y_test = train_test_split(
-            X, y, test_size=0.5, seed=seed)
-        self.raw_x = X_train[0]
-        self.X_train, self.X_test, self.mean, self.std = standardize(X_train, X_test)
-        self.x = self.X_train[0]
-        self.y = int(self.y_train[0])
-
-    def cost(self):
-        """C for the sample (x, y): the forward pass, then C = softplus(s) − y·s."""
-        s = self.net(self.x)
-        return binary_cross_entropy(s, self.y)
+# The article's setting: the one worked example (nn/example.py) that the
+# notebooks and the step-through page use too.
+Setup = WorkedExample
 
 
 def parameter(net, name):
@@ -119,7 +100,7 @@ def print_three_ways(name, autograd, matrix, numeric):
 
 def print_forward_pass(setup, cost):
     net = setup.net
-    print(f"Forward pass for one training sample: {CLASSES[setup.y]} (y = {setup.y}),")
+    print(f"Forward pass for the worked example, {setup.describe()}:")
     print("  measurements " + ", ".join(f"{v:g}" for v in setup.raw_x)
           + " cm, standardised:")
     print("  a^1 = x:  " + "  ".join(f"(a_{k})^1 = {net.a(1, k).data:+.4f}"
@@ -134,7 +115,7 @@ def print_forward_pass(setup, cost):
         print(f"  a^{layer} = {f}(z^{layer}):  " + "  ".join(a))
     s = net.a(last, 1).data
     print(f"  s = (a_1)^{last} = {s:+.6f}   (a logit: σ(s) = {1 / (1 + math.exp(-s)):.4f})")
-    print(f"  C = softplus(s) − y·s = {cost.data:.6f}")
+    print(f"  C = ln(1 + e^s) − y·s = {cost.data:.6f}   (binary cross-entropy, y = {setup.y})")
 
 
 def train(setup, epochs, lr, progress=True):
@@ -242,6 +223,8 @@ def run_explain(args):
     param = parameter(setup.net, args.name)
     cost = setup.cost()
     explanation = explain(cost, param)
+    print(f"The worked example: {setup.describe()}.")
+    print()
     print(explanation)
     print()
     print_three_ways(explanation.name(param), *three_ways(setup, param, cost))

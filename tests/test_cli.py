@@ -243,3 +243,14 @@ def test_train_summary_reports_the_trained_network(in_tmp, capsys):
     assert after == round(history.cost[-1], 4)
     train_accuracy = float(re.search(r"train accuracy (\d\.\d+)", out).group(1))
     assert train_accuracy == round(accuracy(setup.net, setup.X_train, setup.y_train), 3)
+
+
+def test_explain_says_which_sample_label_and_cost_it_explains(in_tmp, capsys):
+    from nn.example import WorkedExample
+
+    assert main(["explain", "w2_22", "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    example = WorkedExample(seed=3)
+    assert f"The worked example: {example.describe()}." in out
+    assert f"y = {example.y}" in out and "C = ln(1 + exp(s)) − y·s" in out
+    assert "1 path from C to (w_22)^2" in out   # cross-entropy keeps the article's one path
