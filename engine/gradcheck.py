@@ -11,7 +11,8 @@ within |analytic − numeric| <= atol + rtol·|numeric| (numpy.isclose's rule).
 from typing import NamedTuple
 
 from engine.graph import grad
-from engine.value import Value, no_grad
+from engine.mode import enable_grad
+from engine.value import Value
 
 __all__ = ["gradcheck", "GradcheckReport", "GradcheckRow"]
 
@@ -80,10 +81,13 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
     inputs -- the Values (or numbers) to differentiate with respect to
     Returns a GradcheckReport (one row per input; truthy when all agree).
     Every input's data is restored afterwards, and no ``.grad`` is touched.
+    f runs with gradients enabled, even inside ``no_grad``: its graph is what
+    is checked, and f may itself take a derivative (``grad(..., create_graph=True)``).
     """
     inputs = [x if isinstance(x, Value) else Value(x, label=f"x{i + 1}")
               for i, x in enumerate(inputs)]
-    output = f(*inputs)
+    with enable_grad():
+        output = f(*inputs)
     if not isinstance(output, Value):
         raise TypeError(f"gradcheck: f must return a Value, not {type(output).__name__}")
     analytic = grad(output, inputs)
@@ -92,7 +96,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
     for i, (x, a) in enumerate(zip(inputs, analytic)):
         original = x.data
         try:
-            with no_grad():
+            with enable_grad():
                 x.data = original + eps
                 f_plus = f(*inputs).data
                 x.data = original - eps

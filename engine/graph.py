@@ -19,6 +19,7 @@ import math
 from operator import add, attrgetter
 from typing import NamedTuple
 
+from engine.mode import enable_grad
 from engine.ops import OPS
 
 __all__ = ["topological_order", "backward", "backward_steps", "grad",
@@ -229,7 +230,14 @@ def grad(output, inputs, create_graph=False):
         return tuple(pass_grads.get(x, 0.0) for x in inputs)
 
     # The same pass, but the chain rule is applied to Values: the derivative
-    # rules are plain arithmetic, so on Values they record a graph.
+    # rules are plain arithmetic, so on Values they record a graph (whatever
+    # the grad mode: a graph is what create_graph asks for).
+    with enable_grad():
+        return _graph_of_gradients(output, inputs)
+
+
+def _graph_of_gradients(output, inputs):
+    """grad(output, inputs, create_graph=True): the gradients as Values."""
     grads = {output: 1.0}
     undefined = set()  # nodes whose gradient does not exist (nan in a rule)
     for node in reversed(topological_order(output)):

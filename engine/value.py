@@ -11,6 +11,7 @@ import math
 import numbers
 
 from engine import graph
+from engine.mode import _mode, is_grad_enabled, no_grad
 from engine.ops import (
     ADD,
     DIV,
@@ -178,40 +179,13 @@ def _number(x):
 
 # -- building nodes --------------------------------------------------------------
 
-# Under ``no_grad()`` operations record no graph: their results are leaves.
-_grad_enabled = True
-
-
-class no_grad:
-    """Context manager: operations inside record no graph (like torch.no_grad).
-
-    Use it for evaluation and for parameter updates, w ← w − ε ∂C/∂w.
-    """
-
-    def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous
-        return False
-
-
-def is_grad_enabled():
-    """True unless inside ``no_grad()``."""
-    return _grad_enabled
-
-
 def _node(data, op, parents):
     """A new Value computed by op from parents (a leaf under no_grad)."""
     out = object.__new__(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _grad_enabled:
+    if _mode.enabled:  # this thread's grad mode (engine/mode.py)
         out.op = op.name
         out.parents = parents
     else:
