@@ -185,7 +185,11 @@ def backward_steps(root, gradient=1.0):
     contributions to the parents' ``.grad`` before it is yielded, so the
     graph can be drawn between steps; running it to the end leaves exactly
     the gradients that ``backward()`` leaves.
+
+    The whole pass is computed once before the first step, so a gradient that
+    would not be finite raises FloatingPointError before any ``.grad`` changes.
     """
+    _gradients(root, gradient)  # raises, naming the node, before anything is written
     order = topological_order(root)[::-1]
     start = {node: node.grad for node in order}
     pass_grads = dict.fromkeys(order, 0.0)
@@ -193,8 +197,6 @@ def backward_steps(root, gradient=1.0):
     root.grad = start[root] + pass_grads[root]
     for index, node in enumerate(order):
         g = pass_grads[node]
-        if not _isfinite(node.grad):
-            raise _nonfinite_error(node, node.grad)
         sends = []
         if node.parents:
             datas = [p.data for p in node.parents]
@@ -215,14 +217,14 @@ def backward_steps(root, gradient=1.0):
 def grad(output, inputs, create_graph=False):
     """d output / d input for each input, leaving every ``.grad`` untouched.
 
-    Returns a tuple with one gradient per input (inputs may be a single Value).
+    Returns a tuple with one gradient per input (inputs may be a single Value
+    or any iterable of Values; anything else among them is a TypeError).
     With create_graph=False the gradients are floats. With create_graph=True
     they are Values whose own graphs reach back to the inputs, so they can be
     differentiated again: second derivatives, mixed partials, Hessians.
     An input that output does not depend on gets 0.
     """
-    if not isinstance(inputs, (list, tuple)):
-        inputs = (inputs,)
+    inputs = _checked_inputs(output, inputs)
     if not create_graph:
         # Only the gradients asked for must be finite: d(x^y)/dx at x < 0 is
         # fine even though d(x^y)/dy is not (as in torch.autograd.grad).
@@ -269,6 +271,25 @@ def _graph_of_gradients(output, inputs):
             g = type(x)(g)
         results.append(g)
     return tuple(results)
+
+
+def _checked_inputs(output, inputs):
+    """grad's inputs as a tuple of Values: one Value, or any iterable of them."""
+    if not hasattr(output, "parents"):
+        raise TypeError(f"grad: output must be a Value, not {type(output).__name__}")
+    if isinstance(inputs, type(output)):
+        return (inputs,)
+    try:
+        inputs = tuple(inputs)  # a list, a generator, dict.values(), ...
+    except TypeError:
+        raise TypeError(f"grad: inputs must be a Value or an iterable of Values, "
+                        f"not {type(inputs).__name__}") from None
+    for i, x in enumerate(inputs):
+        if not isinstance(x, type(output)):
+            # 0 would be a silent wrong answer: a number has no gradient
+            raise TypeError(f"grad: input {i} is a {type(x).__name__}, not a "
+                            f"{type(output).__name__}: {x!r}")
+    return inputs
 
 
 def zero_grad(root):
