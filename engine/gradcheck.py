@@ -8,6 +8,8 @@ whose error shrinks like ε², and it must agree with autograd's d f / d x_i
 within |analytic − numeric| <= atol + rtol·|numeric| (numpy.isclose's rule).
 """
 
+import math
+import numbers
 from typing import NamedTuple
 
 from engine.graph import grad
@@ -84,6 +86,8 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
     f runs with gradients enabled, even inside ``no_grad``: its graph is what
     is checked, and f may itself take a derivative (``grad(..., create_graph=True)``).
     """
+    eps = _tolerance("eps", eps, positive=True)
+    atol, rtol = _tolerance("atol", atol), _tolerance("rtol", rtol)
     inputs = [x if isinstance(x, Value) else Value(x, label=f"x{i + 1}")
               for i, x in enumerate(inputs)]
     with enable_grad():
@@ -110,3 +114,18 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
         rows.append(GradcheckRow(x.label or f"x{i + 1}", a, numeric,
                                  abs_error, rel_error, ok))
     return GradcheckReport(rows, eps, atol, rtol)
+
+
+def _tolerance(name, x, positive=False):
+    """x as a finite float >= 0 (> 0 if positive), or a ValueError naming it."""
+    bound = "> 0" if positive else ">= 0"
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"gradcheck: {name} must be a number {bound}, not "
+                        f"{type(x).__name__}: {x!r}")
+    try:
+        x = float(x)
+    except OverflowError:  # an int too large for a float
+        x = math.inf
+    if not math.isfinite(x) or x < 0.0 or (positive and x == 0.0):
+        raise ValueError(f"gradcheck: {name} must be a finite number {bound}, got {x!r}")
+    return x
