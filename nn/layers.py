@@ -282,7 +282,11 @@ class MLP(Module):
                 raise TypeError(f"input x_{k} must be a number or a Value, not "
                                 f"{type(x_k).__name__}: {x_k!r}")
             else:
-                x_k = Value(x_k, label=f"x_{k}")
+                try:
+                    x_k = Value(x_k, label=f"x_{k}")
+                except ValueError:  # nan, ±inf or an int beyond a float
+                    raise ValueError(f"{self!r}: input x_{k} must be a finite number, "
+                                     f"got {x_k!r}") from None
             inputs.append(x_k)
         return inputs
 
