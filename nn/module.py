@@ -23,11 +23,13 @@ Floats are written with ``repr`` precision, so a saved model loads back
 bit for bit. No pickle: loading a file never runs code from it.
 """
 
+import errno
 import json
 import math
 import numbers
 import os
 import secrets
+import stat
 
 __all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
            "read_model_file"]
@@ -147,12 +149,25 @@ class Module:
         or the new one, never half of one. If anything fails — a model with a
         non-finite parameter, a missing or read-only directory — an existing
         file at ``path`` is left as it was.
+
+        A symlink is followed: its target is replaced and the link kept. An
+        existing file keeps its permissions. Anything that is not a regular
+        file (a device such as /dev/null, a FIFO, a directory) is refused with
+        an OSError, never replaced.
         """
         text = self.to_json()  # fails before any file is touched
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
+        where = os.fspath(path)
+        target = os.path.realpath(where)
+        try:
+            existing = os.stat(target)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            raise OSError(errno.EEXIST, f"not a regular file ({_file_kind(existing)}), "
+                                        f"so the model does not replace it", where)
+        directory = os.path.dirname(target)
         temporary = os.path.join(
-            directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+            directory, f".{os.path.basename(target)}.{secrets.token_hex(4)}.tmp")
         # os.open with mode 0o666 lets the umask decide the permissions, as for
         # any new file (tempfile would make it private to the owner).
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -161,7 +176,9 @@ class Module:
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temporary, path)
+            if existing is not None:
+                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+            os.replace(temporary, target)
         except BaseException:
             if os.path.exists(temporary):
                 os.remove(temporary)
@@ -296,6 +313,14 @@ def _finite_number(value, what):
     if not math.isfinite(number):
         raise ModelFormatError(f"{what} must be finite, got {value!r}")
     return number
+
+
+def _file_kind(status):
+    """'a directory', 'a FIFO', ... for os.stat's result of something not a regular file."""
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((kind for test, kind in kinds if test(status.st_mode)), "not a file")
 
 
 def _some(names, shown=5):
