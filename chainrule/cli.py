@@ -331,6 +331,13 @@ def main(argv=None):
     except OSError as error:
         print(f"chainrule {args.command}: error: {error}", file=sys.stderr)
         return 1
+    except (ArithmeticError, ValueError) as error:
+        # A number that went wrong, e.g. training that diverges with a huge --lr:
+        # the engine's message says where, so no traceback.
+        hint = "; a smaller --lr may help" if hasattr(args, "lr") else ""
+        print(f"chainrule {args.command}: error: {type(error).__name__}: {error}{hint}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

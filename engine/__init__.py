@@ -5,9 +5,9 @@
     y = x * x + x.tanh()
     y.backward()          # x.grad == dy/dx == 2x + 1 − tanh²(x)
 
-Public API: Value, weighted_sum, apply, grad, gradcheck, no_grad, zero_grad,
-topological_order, local_derivatives, and the op table OPS (ops.py), where
-every op is defined. engine.notation reads and writes the article's names.
+Public API: Value, weighted_sum, apply, grad, gradcheck, no_grad, enable_grad,
+zero_grad, topological_order, local_derivatives, and the op table OPS (ops.py),
+where every op is defined. engine.notation reads and writes the article's names.
 """
 
 from engine import notation
@@ -22,19 +22,12 @@ from engine.graph import (
     topological_order,
     zero_grad,
 )
+from engine.mode import enable_grad, is_grad_enabled, no_grad
 from engine.ops import OPS, Formula, Op
-from engine.value import (
-    Constant,
-    Value,
-    apply,
-    describe,
-    is_grad_enabled,
-    no_grad,
-    weighted_sum,
-)
+from engine.value import Constant, Value, apply, describe, weighted_sum
 
 __all__ = ["Value", "Constant", "weighted_sum", "apply", "grad", "gradcheck",
-           "GradcheckReport", "no_grad", "is_grad_enabled", "zero_grad",
+           "GradcheckReport", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
            "topological_order", "local_derivatives", "backward_by_the_book",
            "backward_steps", "BackwardStep", "Send", "OPS", "Op", "Formula",
            "describe", "notation"]

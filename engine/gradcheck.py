@@ -8,10 +8,13 @@ whose error shrinks like ε², and it must agree with autograd's d f / d x_i
 within |analytic − numeric| <= atol + rtol·|numeric| (numpy.isclose's rule).
 """
 
+import math
+import numbers
 from typing import NamedTuple
 
 from engine.graph import grad
-from engine.value import Value, no_grad
+from engine.mode import enable_grad
+from engine.value import Value
 
 __all__ = ["gradcheck", "GradcheckReport", "GradcheckRow"]
 
@@ -80,10 +83,15 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
     inputs -- the Values (or numbers) to differentiate with respect to
     Returns a GradcheckReport (one row per input; truthy when all agree).
     Every input's data is restored afterwards, and no ``.grad`` is touched.
+    f runs with gradients enabled, even inside ``no_grad``: its graph is what
+    is checked, and f may itself take a derivative (``grad(..., create_graph=True)``).
     """
+    eps = _tolerance("eps", eps, positive=True)
+    atol, rtol = _tolerance("atol", atol), _tolerance("rtol", rtol)
     inputs = [x if isinstance(x, Value) else Value(x, label=f"x{i + 1}")
               for i, x in enumerate(inputs)]
-    output = f(*inputs)
+    with enable_grad():
+        output = f(*inputs)
     if not isinstance(output, Value):
         raise TypeError(f"gradcheck: f must return a Value, not {type(output).__name__}")
     analytic = grad(output, inputs)
@@ -92,7 +100,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
     for i, (x, a) in enumerate(zip(inputs, analytic)):
         original = x.data
         try:
-            with no_grad():
+            with enable_grad():
                 x.data = original + eps
                 f_plus = f(*inputs).data
                 x.data = original - eps
@@ -106,3 +114,18 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
         rows.append(GradcheckRow(x.label or f"x{i + 1}", a, numeric,
                                  abs_error, rel_error, ok))
     return GradcheckReport(rows, eps, atol, rtol)
+
+
+def _tolerance(name, x, positive=False):
+    """x as a finite float >= 0 (> 0 if positive), or a ValueError naming it."""
+    bound = "> 0" if positive else ">= 0"
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"gradcheck: {name} must be a number {bound}, not "
+                        f"{type(x).__name__}: {x!r}")
+    try:
+        x = float(x)
+    except OverflowError:  # an int too large for a float
+        x = math.inf
+    if not math.isfinite(x) or x < 0.0 or (positive and x == 0.0):
+        raise ValueError(f"gradcheck: {name} must be a finite number {bound}, got {x!r}")
+    return x

@@ -26,6 +26,7 @@ from operator import add, attrgetter
 from typing import NamedTuple
 
 from engine import notation
+from engine.mode import enable_grad
 from engine.ops import OPS
 
 __all__ = ["topological_order", "local_derivatives", "backward_by_the_book", "backward",
@@ -240,7 +241,11 @@ def backward_steps(root, gradient=1.0):
     contributions to the parents' ``.grad`` before it is yielded, so the
     graph can be drawn between steps; running it to the end leaves exactly
     the gradients that ``backward()`` leaves.
+
+    The whole pass is computed once before the first step, so a gradient that
+    would not be finite raises FloatingPointError before any ``.grad`` changes.
     """
+    _gradients(root, gradient)  # raises, naming the node, before anything is written
     order = topological_order(root)[::-1]
     start = {node: node.grad for node in order}
     pass_grads = dict.fromkeys(order, 0.0)
@@ -248,8 +253,6 @@ def backward_steps(root, gradient=1.0):
     root.grad = start[root] + pass_grads[root]
     for index, node in enumerate(order):
         g = pass_grads[node]
-        if not _isfinite(node.grad):
-            raise _nonfinite_error(node, node.grad)
         sends = []
         if node.parents:
             if g == 0.0:
@@ -272,14 +275,14 @@ def backward_steps(root, gradient=1.0):
 def grad(output, inputs, create_graph=False):
     """d output / d input for each input, leaving every ``.grad`` untouched.
 
-    Returns a tuple with one gradient per input (inputs may be a single Value).
+    Returns a tuple with one gradient per input (inputs may be a single Value
+    or any iterable of Values; anything else among them is a TypeError).
     With create_graph=False the gradients are floats. With create_graph=True
     they are Values whose own graphs reach back to the inputs, so they can be
     differentiated again: second derivatives, mixed partials, Hessians.
     An input that output does not depend on gets 0.
     """
-    if not isinstance(inputs, (list, tuple)):
-        inputs = (inputs,)
+    inputs = _checked_inputs(output, inputs)
     if not create_graph:
         # Only the gradients asked for must be finite: d(x^y)/dx at x < 0 is
         # fine even though d(x^y)/dy is not (as in torch.autograd.grad).
@@ -287,7 +290,14 @@ def grad(output, inputs, create_graph=False):
         return tuple(pass_grads.get(x, 0.0) for x in inputs)
 
     # The same pass, but the chain rule is applied to Values: the derivative
-    # rules are plain arithmetic, so on Values they record a graph.
+    # rules are plain arithmetic, so on Values they record a graph (whatever
+    # the grad mode: a graph is what create_graph asks for).
+    with enable_grad():
+        return _graph_of_gradients(output, inputs)
+
+
+def _graph_of_gradients(output, inputs):
+    """grad(output, inputs, create_graph=True): the gradients as Values."""
     grads = {output: 1.0}
     undefined = set()  # nodes whose gradient does not exist (nan in a rule)
     for node in reversed(topological_order(output)):
@@ -319,6 +329,25 @@ def grad(output, inputs, create_graph=False):
             g = type(x)(g)
         results.append(g)
     return tuple(results)
+
+
+def _checked_inputs(output, inputs):
+    """grad's inputs as a tuple of Values: one Value, or any iterable of them."""
+    if not hasattr(output, "parents"):
+        raise TypeError(f"grad: output must be a Value, not {type(output).__name__}")
+    if isinstance(inputs, type(output)):
+        return (inputs,)
+    try:
+        inputs = tuple(inputs)  # a list, a generator, dict.values(), ...
+    except TypeError:
+        raise TypeError(f"grad: inputs must be a Value or an iterable of Values, "
+                        f"not {type(inputs).__name__}") from None
+    for i, x in enumerate(inputs):
+        if not isinstance(x, type(output)):
+            # 0 would be a silent wrong answer: a number has no gradient
+            raise TypeError(f"grad: input {i} is a {type(x).__name__}, not a "
+                            f"{type(output).__name__}: {x!r}")
+    return inputs
 
 
 def zero_grad(root):

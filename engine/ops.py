@@ -100,6 +100,12 @@ class Op:
         operands, _, local = self.formulas(len(names))
         return _fill(getattr(local[index], how), operands, names, out)
 
+    def __str__(self):
+        """'add (x + y)': the name and the formula, for messages."""
+        if self.expand is not None:
+            return f"{self.name} ({self.symbol})"
+        return f"{self.name} ({self.show(self.operands)})"
+
     def __repr__(self):
         return f"Op({self.name!r}, {self.symbol!r}: {self.result.text})"
 

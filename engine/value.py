@@ -11,6 +11,7 @@ import math
 import numbers
 
 from engine import graph
+from engine.mode import _mode, is_grad_enabled, no_grad
 from engine.ops import (
     ADD,
     DIV,
@@ -37,16 +38,30 @@ _isfinite = math.isfinite
 
 def _real(data, what="Value data"):
     """data as a finite float, or a TypeError / ValueError that says why not."""
-    if type(data) is float or type(data) is int:  # the common case, quickly
-        data = float(data)
-    elif isinstance(data, bool) or not isinstance(data, numbers.Real):
+    if type(data) is not float and (isinstance(data, bool)
+                                    or not isinstance(data, numbers.Real)):
         raise TypeError(f"{what} must be a real number (int, float or numpy "
-                        f"scalar), not {type(data).__name__}: {data!r}")
-    else:
-        data = float(data)
-    if not _isfinite(data):
-        raise ValueError(f"{what} must be finite, got {data}")
-    return data
+                        f"scalar), not {type(data).__name__}: {_shown(data)}")
+    if not _is_finite(data):
+        raise ValueError(f"{what} must be finite, got {_shown(data)}")
+    return float(data)
+
+
+def _is_finite(x):
+    """True for a finite real number; False for nan, ±inf, an int beyond a
+    float's range (math.isfinite raises OverflowError on it) or a non-number."""
+    try:
+        return _isfinite(x)
+    except (OverflowError, TypeError):
+        return False
+
+
+def _shown(x):
+    """repr(x), but an int too large for a float is shown by its size (its
+    repr could run to thousands of digits, and Python refuses to make it)."""
+    if isinstance(x, int) and x.bit_length() > 1024:
+        return f"an int of about {int(x.bit_length() * 0.30103) + 1} digits"
+    return repr(x)
 
 
 class Value:
@@ -194,40 +209,13 @@ def _number(x):
 
 # -- building nodes --------------------------------------------------------------
 
-# Under ``no_grad()`` operations record no graph: their results are leaves.
-_grad_enabled = True
-
-
-class no_grad:
-    """Context manager: operations inside record no graph (like torch.no_grad).
-
-    Use it for evaluation and for parameter updates, w ← w − ε ∂C/∂w.
-    """
-
-    def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = False
-        return self
-
-    def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous
-        return False
-
-
-def is_grad_enabled():
-    """True unless inside ``no_grad()``."""
-    return _grad_enabled
-
-
 def _node(data, op, parents):
     """A new Value computed by op from parents (a leaf under no_grad)."""
     out = object.__new__(Value)
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _grad_enabled:
+    if _mode.enabled:  # this thread's grad mode (engine/mode.py)
         out.op = op.name
         out.parents = parents
     else:
@@ -236,27 +224,32 @@ def _node(data, op, parents):
     return out
 
 
-def _as_value(x):
+def _as_value(x, op):
     """x as a Value: a number becomes a Constant leaf; other types -> None."""
     if isinstance(x, Value):
         return x
     if type(x) is float or type(x) is int or (
             isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return Constant(x)
+        return Constant(_real(x, f"{op}: a number operand"))
     return None
 
+
+# Each op checks its inputs as well as its result: a Value whose .data was set
+# by hand to nan or inf must not pass on silently, and some ops would turn it
+# into a finite number (relu(nan) = 0, tanh(inf) = 1, 1 / inf = 0).
 
 def _binary(op, x, y):
     # One of x, y is a Value; the other may be a plain number.
     if not isinstance(x, Value) or not isinstance(y, Value):
-        x, y = _as_value(x), _as_value(y)
+        x, y = _as_value(x, op), _as_value(y, op)
         if x is None or y is None:
             return NotImplemented  # Python then raises its TypeError
     try:
         data = op.forward(x.data, y.data)
-    except (ArithmeticError, ValueError) as error:
+        finite = _isfinite(data) and _isfinite(x.data) and _isfinite(y.data)
+    except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, (x, y), error) from None
-    if not _isfinite(data):
+    if not finite:
         raise _op_error(op, (x, y), OverflowError())
     return _node(data, op, (x, y))
 
@@ -264,8 +257,11 @@ def _binary(op, x, y):
 def _unary(op, x):
     try:
         data = op.forward(x.data)
-    except (ArithmeticError, ValueError) as error:
+        finite = _isfinite(data) and _isfinite(x.data)
+    except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, (x,), error) from None
+    if not finite:
+        raise _op_error(op, (x,), OverflowError())
     return _node(data, op, (x,))
 
 
@@ -284,7 +280,7 @@ def weighted_sum(weights, inputs, bias=None):
         if type(operand) is not Value:  # numbers become constant leaves
             parents = tuple(_as_value_or_raise(WEIGHTED_SUM, p) for p in parents)
             break
-    return _record(WEIGHTED_SUM, parents)
+    return _record(WEIGHTED_SUM, parents, check_operands=False)
 
 
 def apply(op, *operands):
@@ -296,19 +292,23 @@ def apply(op, *operands):
     return _record(op, tuple(_as_value_or_raise(op, x) for x in operands))
 
 
-def _record(op, parents):
+def _record(op, parents, check_operands=True):
     """The node op computes from parents (Values), or op's error naming them."""
     try:
-        data = op.forward(*[p.data for p in parents])
-    except (ArithmeticError, ValueError) as error:
+        datas = [p.data for p in parents]
+        data = op.forward(*datas)
+        # The operands too, unless the result tells (check_operands=False for
+        # Σ w·x + b: it is nan or ±inf whenever an operand is, as 0 · inf is nan).
+        finite = _isfinite(data) and (not check_operands or all(map(_isfinite, datas)))
+    except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, parents, error) from None
-    if not _isfinite(data):
+    if not finite:
         raise _op_error(op, parents, OverflowError())
     return _node(data, op, parents)
 
 
 def _as_value_or_raise(op, x):
-    value = _as_value(x)
+    value = _as_value(x, op)
     if value is None:
         raise TypeError(f"{op.name}: operands must be Values or real numbers, "
                         f"not {type(x).__name__}: {x!r}")
@@ -318,17 +318,26 @@ def _as_value_or_raise(op, x):
 def describe(value):
     """'-1.5' or '-1.5 (w2_22)': a Value's number and label, for messages."""
     if value.label:
-        return f"{value.data!r} ({value.label})"
-    return repr(value.data)
+        return f"{_shown(value.data)} ({value.label})"
+    return _shown(value.data)
 
 
 def _op_error(op, operands, error):
     """The same kind of error, its message naming the op, values and labels."""
     names = op.operand_names(len(operands))
     listed = ", ".join(f"{name} = {describe(v)}" for name, v in zip(names, operands))
+    where = f"{op.name} ({op.show(names)})"
+    others = f"; got {listed}" if len(operands) > 1 else ""
+    for name, v in zip(names, operands):  # an input that is not a finite number
+        if isinstance(v.data, bool) or not isinstance(v.data, numbers.Real):
+            return TypeError(f"{where}: input {name} = {describe(v)} is a "
+                             f"{type(v.data).__name__}, not a number (was its .data "
+                             f"set by hand?){others}")
+        if not _is_finite(v.data):
+            return ValueError(f"{where}: input {name} = {describe(v)} is not a finite "
+                              f"number (was its .data set by hand?){others}")
     if isinstance(error, OverflowError):
         reason = "the result overflows a float"  # Python's own text is cryptic
     else:
         reason = str(error) or type(error).__name__
-    expression = op.show(names)
-    return type(error)(f"{op.name} ({expression}): {reason}; got {listed}")
+    return type(error)(f"{where}: {reason}; got {listed}")

@@ -11,10 +11,13 @@ Everything is numpy arrays: X has one row per sample, y one label per row.
 import csv
 import io
 import numbers
+import sys
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
+
+from nn.checks import float_array
 
 __all__ = ["IRIS_CLASSES", "IRIS_FEATURES", "load_iris", "make_moons",
            "train_test_split", "standardize", "Standardized"]
@@ -62,8 +65,9 @@ def make_moons(n=100, noise=0.1, seed=None):
     """
     if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
         raise ValueError(f"make_moons: n must be an integer >= 2, got {n!r}")
-    if not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"make_moons: noise must be a number >= 0, got {noise!r}")
+    # (float_info.max, not inf: an int beyond a float compares below inf.)
+    if not isinstance(noise, numbers.Real) or not 0 <= noise <= sys.float_info.max:
+        raise ValueError(f"make_moons: noise must be a finite number >= 0, got {noise!r}")
     rng = np.random.default_rng(seed)
     n_upper = n // 2
     n_lower = n - n_upper
@@ -82,8 +86,11 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     """Split (X, y) at random into a training and a test part.
 
     test_size -- the test fraction (0 < test_size < 1) or a number of samples
+                 (an int: the test part then has exactly that many)
     stratify  -- keep each class's share the same in both parts: every class
-                 gives round(test_size · its count) samples to the test part
+                 gives round(fraction · its count) samples to the test part,
+                 at least 1 and at most all but 1; for a number of samples,
+                 the shares are rounded so that they add up to it
                  (pass False for real-valued targets)
     Returns X_train, X_test, y_train, y_test (scikit-learn's order), each
     part shuffled. The same seed gives the same split.
@@ -107,16 +114,18 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     rng = np.random.default_rng(seed)
 
     if stratify:
-        test_rows = []
-        for label in np.unique(y):
-            rows = np.flatnonzero(y == label)
+        classes = [np.flatnonzero(y == label) for label in np.unique(y)]
+        for label, rows in zip(np.unique(y), classes):
             if len(rows) < 2:
                 raise ValueError(f"train_test_split: class {label!r} has {len(rows)} "
                                  f"sample; stratifying needs at least 2 per class "
                                  f"(pass stratify=False for real-valued targets)")
-            n_test = min(max(int(round(fraction * len(rows))), 1), len(rows) - 1)
-            test_rows.append(rng.permutation(rows)[:n_test])
-        test_rows = np.concatenate(test_rows)
+        n_tests = [min(max(int(round(fraction * len(rows))), 1), len(rows) - 1)
+                   for rows in classes]
+        if isinstance(test_size, numbers.Integral):
+            n_tests = _shares_adding_up_to(int(test_size), fraction, classes, n_tests)
+        test_rows = np.concatenate([rng.permutation(rows)[:n_test]
+                                    for rows, n_test in zip(classes, n_tests)])
     else:
         n_test = min(max(int(round(fraction * n)), 1), n - 1)
         test_rows = rng.permutation(n)[:n_test]
@@ -126,6 +135,29 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     train = rng.permutation(np.flatnonzero(~is_test))
     test = rng.permutation(np.flatnonzero(is_test))
     return X[train], X[test], y[train], y[test]
+
+
+def _shares_adding_up_to(total, fraction, classes, n_tests):
+    """n_tests changed by one sample at a time until they add up to total.
+
+    Each step moves the class whose share is furthest from fraction · its
+    count; every class keeps at least 1 test and 1 training sample.
+    """
+    if not len(classes) <= total <= sum(len(rows) for rows in classes) - len(classes):
+        raise ValueError(f"train_test_split: test_size={total} samples cannot be "
+                         f"stratified over {len(classes)} classes: each part needs "
+                         f"at least one sample of every class")
+    n_tests = list(n_tests)
+    while sum(n_tests) != total:
+        grow = sum(n_tests) < total
+        # how far each class is below (growing) or above (shrinking) its exact share
+        gaps = [(fraction * len(rows) - n) * (1 if grow else -1)
+                for rows, n in zip(classes, n_tests)]
+        movable = [i for i, (rows, n) in enumerate(zip(classes, n_tests))
+                   if (n < len(rows) - 1 if grow else n > 1)]
+        i = max(movable, key=lambda i: gaps[i])
+        n_tests[i] += 1 if grow else -1
+    return n_tests
 
 
 class Standardized(NamedTuple):
@@ -144,7 +176,7 @@ def standardize(X_train, X_test=None):
     A constant column keeps std = 1, so it becomes 0 instead of NaN.
     Returns Standardized(train, test, mean, std); test is None without X_test.
     """
-    X_train = np.asarray(X_train, dtype=float)
+    X_train = float_array(X_train, "standardize: X_train")
     if X_train.ndim != 2 or len(X_train) == 0:
         raise ValueError(f"standardize: X_train must be a non-empty 2-D array "
                          f"(samples × features), got shape {X_train.shape}")
@@ -154,7 +186,7 @@ def standardize(X_train, X_test=None):
     train = (X_train - mean) / std
     test = None
     if X_test is not None:
-        X_test = np.asarray(X_test, dtype=float)
+        X_test = float_array(X_test, "standardize: X_test")
         if X_test.ndim != 2 or X_test.shape[1] != X_train.shape[1]:
             raise ValueError(f"standardize: X_test has shape {X_test.shape}, but "
                              f"X_train has {X_train.shape[1]} columns")

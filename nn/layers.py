@@ -22,11 +22,12 @@ same network; ``seed=None`` gives a fresh random one.
 """
 
 import numbers
+import os
 
 import numpy as np
 
 from engine import Value, notation, weighted_sum
-from nn.module import ModelFormatError, Module, read_model_file
+from nn.module import ModelFormatError, Module, _describe_architecture, read_model_file
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
 
@@ -107,9 +108,12 @@ class Neuron(Module):
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
     @classmethod
-    def from_architecture(cls, architecture):
+    def from_architecture(cls, architecture, n_parameters=None):
         _check_keys(architecture, ("type", "nin", "activation"))
-        return cls(_file_size(architecture, "nin"), _file_activation(architecture, "activation"))
+        nin = _file_size(architecture, "nin")
+        activation = _file_activation(architecture, "activation")
+        _check_count(architecture, nin + 1, n_parameters)
+        return cls(nin, activation)
 
     def __repr__(self):
         return f"Neuron({self.nin}, activation={self.activation!r})"
@@ -153,10 +157,12 @@ class Layer(Module):
                 "activation": self.activation}
 
     @classmethod
-    def from_architecture(cls, architecture):
+    def from_architecture(cls, architecture, n_parameters=None):
         _check_keys(architecture, ("type", "nin", "nout", "activation"))
-        return cls(_file_size(architecture, "nin"), _file_size(architecture, "nout"),
-                   _file_activation(architecture, "activation"))
+        nin, nout = _file_size(architecture, "nin"), _file_size(architecture, "nout")
+        activation = _file_activation(architecture, "activation")
+        _check_count(architecture, (nin + 1) * nout, n_parameters)
+        return cls(nin, nout, activation)
 
     def __repr__(self):
         return f"Layer({self.nin}, {self.nout}, activation={self.activation!r})"
@@ -267,7 +273,11 @@ class MLP(Module):
                 raise TypeError(f"input x_{k} must be a number or a Value, not "
                                 f"{type(x_k).__name__}: {x_k!r}")
             else:
-                x_k = Value(x_k, label=f"x_{k}")
+                try:
+                    x_k = Value(x_k, label=f"x_{k}")
+                except ValueError:  # nan, ±inf or an int beyond a float
+                    raise ValueError(f"{self!r}: input x_{k} must be a finite number, "
+                                     f"got {x_k!r}") from None
             inputs.append(x_k)
         return inputs
 
@@ -334,7 +344,7 @@ class MLP(Module):
                 "output_activation": self.output_activation}
 
     @classmethod
-    def from_architecture(cls, architecture):
+    def from_architecture(cls, architecture, n_parameters=None):
         _check_keys(architecture, ("type", "nin", "nouts", "activation", "output_activation"))
         nouts = architecture["nouts"]
         if not isinstance(nouts, list) or not nouts:
@@ -342,9 +352,14 @@ class MLP(Module):
                                    f"layer sizes, got {nouts!r}")
         for n in nouts:
             _file_size({"nouts": n}, "nouts")
-        return cls(_file_size(architecture, "nin"), nouts,
-                   _file_activation(architecture, "activation"),
-                   _file_activation(architecture, "output_activation"))
+        nin = _file_size(architecture, "nin")
+        activation = _file_activation(architecture, "activation")
+        output_activation = _file_activation(architecture, "output_activation")
+        sizes = [nin] + nouts
+        # each neuron of layer l + 1 has one weight per neuron of layer l, and a bias
+        count = sum((m + 1) * n for m, n in zip(sizes, sizes[1:]))
+        _check_count(architecture, count, n_parameters)
+        return cls(nin, nouts, activation, output_activation)
 
     def __repr__(self):
         return (f"MLP({self.nin}, {self.nouts}, activation={self.activation!r}, "
@@ -362,14 +377,17 @@ class MLP(Module):
 
 
 def load(path):
-    """A new Neuron, Layer or MLP built from a file written by ``save``."""
+    """A new Neuron, Layer or MLP built from a file written by ``save``.
+
+    The same checks as ``MLP.from_file`` and ``net.load`` (Module.from_document).
+    """
     document = read_model_file(path)
     kinds = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
     kind = document["architecture"].get("type")
-    if kind not in kinds:
-        raise ModelFormatError(f"{path}: unknown module type {kind!r} "
+    if not isinstance(kind, str) or kind not in kinds:
+        raise ModelFormatError(f"{os.fspath(path)}: unknown module type {kind!r} "
                                f"(expected one of {', '.join(kinds)})")
-    return kinds[kind].from_file(path)
+    return kinds[kind].from_document(document, path)
 
 
 # -- checking an architecture read from a file ------------------------------------
@@ -380,6 +398,18 @@ def _check_keys(architecture, keys):
     if missing or extra:
         raise ModelFormatError(f"architecture: missing keys {missing}, unexpected keys "
                                f"{extra} (expected {list(keys)})")
+
+
+def _check_count(architecture, count, n_parameters):
+    """A ModelFormatError if the architecture has more parameters than the file.
+
+    Checked before the module is built, so what a file makes is bounded by its
+    size. (With fewer, the module is built and the check by name says which
+    of the file's parameters are unexpected.)
+    """
+    if n_parameters is not None and count > n_parameters:
+        raise ModelFormatError(f"architecture: {_describe_architecture(architecture)} has "
+                               f"{count} parameters, but the file holds only {n_parameters}")
 
 
 def _file_size(architecture, key):

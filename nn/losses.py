@@ -16,6 +16,7 @@ uses, so the engine and the matrix form can be compared digit for digit.
 """
 
 import numbers
+import sys
 from typing import NamedTuple
 
 from engine import Constant, Value, apply
@@ -42,6 +43,10 @@ def binary_cross_entropy(logit, target):
     gradient is the familiar dC/ds_i = (σ(s_i) − y_i)/n. Build the network
     with output_activation="linear" (the default) for this loss.
     """
+    for y in _as_targets("binary_cross_entropy", logit, target):
+        if _number(y) not in (0.0, 1.0):  # as fit and matrix_backprop refuse them
+            raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, "
+                             f"got {_number(y)!r}")
     return _mean_cost("binary_cross_entropy", BINARY_CROSS_ENTROPY, logit, target)
 
 
@@ -115,6 +120,8 @@ def _as_targets(loss_name, pred, target):
             if isinstance(y, bool) or not isinstance(y, numbers.Real):
                 raise TypeError(f"{loss_name}: targets must be real numbers or Values, "
                                 f"not {type(y).__name__}: {y!r}")
+            if not abs(y) <= sys.float_info.max:  # nan, ±inf or an int beyond a float
+                raise ValueError(f"{loss_name}: targets must be finite numbers, got {y!r}")
             y = float(y)
         checked.append(y)  # a Value target gets its gradient, as in PyTorch
     return checked

@@ -21,6 +21,7 @@ These are the per-sample definitions of ``nn.mse`` and ``nn.binary_cross_entropy
 
 import numpy as np
 
+from nn.checks import float_array, where_not_finite
 from nn.layers import ACTIVATIONS, MLP
 
 __all__ = ["to_matrices", "from_matrices", "matrix_backprop", "BackpropResult",
@@ -57,8 +58,8 @@ def from_matrices(Ws, bs, activation="tanh", output_activation="linear", expand=
 
 def _checked_matrices(Ws, bs):
     """Ws and bs as float arrays, or a ValueError naming the first wrong shape."""
-    Ws = [np.asarray(W, dtype=float) for W in Ws]
-    bs = [np.asarray(b, dtype=float) for b in bs]
+    Ws = [float_array(W, f"W^{l}") for l, W in enumerate(Ws, start=1)]
+    bs = [float_array(b, f"b^{l}") for l, b in enumerate(bs, start=1)]
     if not Ws:
         raise ValueError("need at least one weight matrix W^1")
     if len(Ws) != len(bs):
@@ -117,6 +118,9 @@ def _mse(s, y):
 
 
 def _binary_cross_entropy(s, y):
+    if not np.all((y == 0.0) | (y == 1.0)):
+        raise ValueError(f"binary_cross_entropy: targets must be 0 or 1, got "
+                         f"{sorted(set(y.tolist()))[:5]}")
     # log(1 + e^s) = max(s, 0) + log(1 + e^−|s|): no overflow for large |s|
     softplus = np.maximum(s, 0.0) + np.log1p(np.exp(-np.abs(s)))
     return float(np.mean(softplus - y * s)), (_sigmoid(s) - y) / s.size
@@ -174,10 +178,13 @@ def matrix_backprop(Ws, bs, x, y, activation="tanh", cost="mse",
     forward values z, a and the local gradients δ.
     """
     Ws, bs = _checked_matrices(Ws, bs)
-    x = np.asarray(x, dtype=float).reshape(-1)
+    x = float_array(x, "matrix_backprop: x").reshape(-1)
     if x.shape != (Ws[0].shape[1],):
         raise ValueError(f"x must have {Ws[0].shape[1]} numbers (columns of W^1), "
                          f"got shape {x.shape}")
+    bad = where_not_finite(x, "x") or where_not_finite(float_array(y, "matrix_backprop: y"), "y")
+    if bad:
+        raise ValueError(f"matrix_backprop: x and y must be finite numbers, but {bad}")
     L = len(Ws) + 1
     fs = [None] + [activation] * (L - 2) + [output_activation]  # fs[l - 1] is f of layer l
 
@@ -188,7 +195,7 @@ def matrix_backprop(Ws, bs, x, y, activation="tanh", cost="mse",
         z.append(z_next)
         a.append(activation_function(fs[l], z_next))
 
-    y = np.broadcast_to(np.asarray(y, dtype=float), a[-1].shape)
+    y = np.broadcast_to(float_array(y, "y"), a[-1].shape)
     C, dC_da = _cost_and_gradient(cost, a[-1], y)
 
     # Backward: δ^L = ∂C/∂a^L ⊙ f'(z^L), δ^l = ((W^l)^T δ^{l+1}) ⊙ f'(z^l)

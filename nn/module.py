@@ -23,11 +23,13 @@ Floats are written with ``repr`` precision, so a saved model loads back
 bit for bit. No pickle: loading a file never runs code from it.
 """
 
+import errno
 import json
 import math
 import numbers
 import os
 import secrets
+import stat
 
 __all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
            "read_model_file"]
@@ -60,8 +62,13 @@ class Module:
         raise NotImplementedError
 
     @classmethod
-    def from_architecture(cls, architecture):
-        """A new module with the given architecture (parameters still random)."""
+    def from_architecture(cls, architecture, n_parameters=None):
+        """A new module with the given architecture (parameters still random).
+
+        With n_parameters, a ModelFormatError unless the architecture has that
+        many parameters, raised before anything is built (a file that is 177
+        bytes long must not make a million Values).
+        """
         raise NotImplementedError
 
     # -- parameters -------------------------------------------------------------
@@ -102,8 +109,9 @@ class Module:
             raise ModelFormatError(f"{source}: expected a dict of parameter name -> "
                                    f"number, got {type(state_dict).__name__}")
         expected = list(self.named_parameters())
+        known = set(expected)  # made once: loading stays linear in the parameters
         missing = [name for name in expected if name not in state_dict]
-        extra = [name for name in state_dict if name not in set(expected)]
+        extra = [name for name in state_dict if name not in known]
         if missing or extra:
             problems = []
             if missing:
@@ -141,12 +149,25 @@ class Module:
         or the new one, never half of one. If anything fails — a model with a
         non-finite parameter, a missing or read-only directory — an existing
         file at ``path`` is left as it was.
+
+        A symlink is followed: its target is replaced and the link kept. An
+        existing file keeps its permissions. Anything that is not a regular
+        file (a device such as /dev/null, a FIFO, a directory) is refused with
+        an OSError, never replaced.
         """
         text = self.to_json()  # fails before any file is touched
-        path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
+        where = os.fspath(path)
+        target = os.path.realpath(where)
+        try:
+            existing = os.stat(target)
+        except FileNotFoundError:
+            existing = None
+        if existing is not None and not stat.S_ISREG(existing.st_mode):
+            raise OSError(errno.EEXIST, f"not a regular file ({_file_kind(existing)}), "
+                                        f"so the model does not replace it", where)
+        directory = os.path.dirname(target)
         temporary = os.path.join(
-            directory, f".{os.path.basename(path)}.{secrets.token_hex(4)}.tmp")
+            directory, f".{os.path.basename(target)}.{secrets.token_hex(4)}.tmp")
         # os.open with mode 0o666 lets the umask decide the permissions, as for
         # any new file (tempfile would make it private to the owner).
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -155,7 +176,9 @@ class Module:
                 file.write(text)
                 file.flush()
                 os.fsync(file.fileno())
-            os.replace(temporary, path)
+            if existing is not None:
+                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
+            os.replace(temporary, target)
         except BaseException:
             if os.path.exists(temporary):
                 os.remove(temporary)
@@ -165,7 +188,8 @@ class Module:
         """Read a file written by ``save`` into this module; returns self.
 
         The file must hold this module's architecture. The whole file is
-        checked before any parameter changes (ModelFormatError otherwise).
+        checked before any parameter changes (ModelFormatError otherwise),
+        by the same code as ``nn.load``, so the two accept the same files.
         To build a new network from a file instead, use ``MLP.from_file(path)``
         or ``nn.load(path)``.
         """
@@ -175,27 +199,40 @@ class Module:
                 f"{os.fspath(path)}: the file holds "
                 f"{_describe_architecture(document['architecture'])}, "
                 f"but this model is {_describe_architecture(self.architecture())}")
-        return _load_document(self, document, path)
+        loaded = type(self).from_document(document, path)
+        for mine, theirs in zip(self.parameters(), loaded.parameters()):
+            mine.data = theirs.data
+        return self
 
     @classmethod
     def from_file(cls, path):
         """A new module built from a file written by ``save``."""
-        document = read_model_file(path)
+        return cls.from_document(read_model_file(path), path)
+
+    @classmethod
+    def from_document(cls, document, path):
+        """A new module from a model file's document (from ``read_model_file``).
+
+        The one way a file becomes a module: ``nn.load``, ``from_file`` and
+        ``load`` all come here. The architecture is checked, and its number of
+        parameters compared with the file's, before anything is built.
+        """
+        where = os.fspath(path)
         architecture = document["architecture"]
         if architecture.get("type") != cls.__name__:
-            raise ModelFormatError(f"{os.fspath(path)}: the file holds "
+            raise ModelFormatError(f"{where}: the file holds "
                                    f"{_describe_architecture(architecture)}, not a "
                                    f"{cls.__name__}")
-        return _load_document(cls.from_architecture(architecture), document, path)
-
-
-def _load_document(module, document, path):
-    """Check document's parameters against module, then copy them in; module."""
-    numbers_by_name = module._checked_state(document["parameters"], source=os.fspath(path))
-    parameters = module.named_parameters()
-    for name, number in numbers_by_name.items():
-        parameters[name].data = number
-    return module
+        try:
+            module = cls.from_architecture(architecture,
+                                           n_parameters=len(document["parameters"]))
+        except ModelFormatError as error:
+            raise ModelFormatError(f"{where}: {error}") from None
+        numbers_by_name = module._checked_state(document["parameters"], source=where)
+        parameters = module.named_parameters()
+        for name, number in numbers_by_name.items():
+            parameters[name].data = number
+        return module
 
 
 def read_model_file(path):
@@ -206,15 +243,27 @@ def read_model_file(path):
     (that needs the model: see ``Module.load``).
     """
     where = os.fspath(path)
-    with open(where, encoding="utf-8") as file:
-        text = file.read()
+    with open(where, "rb") as file:
+        data = file.read()
     try:
-        # parse_constant rejects NaN and Infinity, which Python's json would accept
-        document = json.loads(text, parse_constant=_reject_constant)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ModelFormatError(f"{where} is not UTF-8 text (byte {error.start} is "
+                               f"{data[error.start]:#04x}): not a model file?") from None
+    try:
+        # parse_constant rejects NaN and Infinity, which Python's json would accept;
+        # object_pairs_hook rejects a key given twice, which it would let the last win.
+        document = json.loads(text, parse_constant=_reject_constant,
+                              object_pairs_hook=_object_without_duplicates)
+    except ModelFormatError as error:
+        raise ModelFormatError(f"{where}: {error}") from None
     except json.JSONDecodeError as error:
         raise ModelFormatError(f"{where} is not valid JSON (truncated or damaged?): "
                                f"{error}") from None
-    except ModelFormatError as error:
+    except RecursionError:
+        raise ModelFormatError(f"{where}: its JSON is nested too deeply to be a "
+                               f"model file") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise ModelFormatError(f"{where}: {error}") from None
     if not isinstance(document, dict):
         raise ModelFormatError(f"{where}: expected a JSON object, got "
@@ -223,7 +272,7 @@ def read_model_file(path):
         raise ModelFormatError(f"{where}: not a chainrule model file (its \"format\" is "
                                f"{document.get('format')!r}, expected {FORMAT_NAME!r})")
     version = document.get("version")
-    if version != FORMAT_VERSION or isinstance(version, bool):
+    if type(version) is not int or version != FORMAT_VERSION:
         raise ModelFormatError(f"{where}: format version {version!r} is not supported "
                                f"(this chainrule reads version {FORMAT_VERSION})")
     for key in ("architecture", "parameters"):
@@ -233,6 +282,18 @@ def read_model_file(path):
     extra = sorted(set(document) - {"format", "version", "architecture", "parameters"})
     if extra:
         raise ModelFormatError(f"{where}: unexpected top-level keys {extra}")
+    return document
+
+
+def _object_without_duplicates(pairs):
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ModelFormatError(f"the key {key!r} appears more than once "
+                                       f"in one JSON object")
+            seen.add(key)
     return document
 
 
@@ -252,6 +313,14 @@ def _finite_number(value, what):
     if not math.isfinite(number):
         raise ModelFormatError(f"{what} must be finite, got {value!r}")
     return number
+
+
+def _file_kind(status):
+    """'a directory', 'a FIFO', ... for os.stat's result of something not a regular file."""
+    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
+             (stat.S_ISSOCK, "a socket")]
+    return next((kind for test, kind in kinds if test(status.st_mode)), "not a file")
 
 
 def _some(names, shown=5):

@@ -11,7 +11,7 @@
 import math
 import numbers
 
-from engine import Value, no_grad
+from engine import Value
 
 __all__ = ["SGD"]
 
@@ -53,16 +53,27 @@ class SGD:
     def step(self):
         """One update of every parameter: w ← w − ε ∂C/∂w (or −ε·v with momentum)."""
         lr, momentum = self.lr, self.momentum
-        # No graph is recorded for the update itself: it is not part of C.
-        with no_grad():
-            for i, p in enumerate(self.params):
-                gradient = p.grad
-                if momentum:
-                    previous = self.velocities[i]
-                    velocity = gradient if previous is None else momentum * previous + gradient
-                    self.velocities[i] = velocity
-                    gradient = velocity
-                p.data = p.data - lr * gradient
+        # Every update is computed first and written only if all are finite:
+        # a step that overflows raises and leaves parameters and velocities as
+        # they were. (Plain floats: the update records no graph, it is not part of C.)
+        velocities, updated = [], []
+        for i, p in enumerate(self.params):
+            gradient = p.grad
+            if momentum:
+                previous = self.velocities[i]
+                gradient = gradient if previous is None else momentum * previous + gradient
+                velocities.append(gradient)
+            new = p.data - lr * gradient
+            if not math.isfinite(new):
+                name = f"'{p.label}'" if p.label else f"parameter {i}"
+                raise FloatingPointError(
+                    f"SGD.step: the update of {name} would make it {new} (w = {p.data!r}, "
+                    f"dC/dw = {p.grad!r}, lr = {lr:g}); nothing was changed")
+            updated.append(new)
+        for p, new in zip(self.params, updated):
+            p.data = new
+        if momentum:
+            self.velocities = velocities
 
     def __repr__(self):
         return f"SGD({len(self.params)} parameters, lr={self.lr:g}, momentum={self.momentum:g})"
@@ -70,6 +81,13 @@ class SGD:
 
 def _positive_number(name, x):
     if (isinstance(x, bool) or not isinstance(x, numbers.Real)
-            or not math.isfinite(x) or x <= 0):
-        raise ValueError(f"SGD: {name} must be a positive number, got {x!r}")
+            or not _finite(x) or x <= 0):
+        raise ValueError(f"SGD: {name} must be a positive number (finite), got {x!r}")
     return float(x)
+
+
+def _finite(x):
+    try:
+        return math.isfinite(x)
+    except OverflowError:  # an int too large for a float
+        return False

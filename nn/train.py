@@ -14,10 +14,12 @@ spent or when C stops falling by more than tol (the termination condition).
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
 from engine import Value, no_grad
+from nn.checks import float_array, where_not_finite
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
 from nn.optim import SGD
 from nn.progress import Progress
@@ -105,8 +107,10 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     epochs = DEFAULT_EPOCHS if epochs is None else epochs
     if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
         raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
-    if tol is not None and (not isinstance(tol, numbers.Real) or not tol >= 0):
-        raise ValueError(f"fit: tol must be a number >= 0 or None, got {tol!r}")
+    # (float_info.max, not inf: an int beyond a float compares below inf.)
+    if tol is not None and (not isinstance(tol, numbers.Real)
+                            or not 0 <= tol <= sys.float_info.max):
+        raise ValueError(f"fit: tol must be a finite number >= 0 or None, got {tol!r}")
     n = len(samples)
     if batch_size is None:
         batch_size = n
@@ -200,8 +204,8 @@ def _outputs(net, X):
 
 def _as_samples(X, y):
     """X as a list of lists of floats and y as a list of floats, checked."""
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
+    X = float_array(X, "fit: X")
+    y = float_array(y, "fit: y")
     if X.ndim == 1:
         X = X[:, None]  # one feature per sample
     if X.ndim != 2 or y.ndim != 1:
@@ -211,8 +215,9 @@ def _as_samples(X, y):
         raise ValueError(f"fit: X has {len(X)} samples but y has {len(y)} targets")
     if len(y) == 0:
         raise ValueError("fit: no samples")
-    if not (np.isfinite(X).all() and np.isfinite(y).all()):
-        raise ValueError("fit: X and y must be finite numbers (found NaN or inf)")
+    bad = where_not_finite(X, "X") or where_not_finite(y, "y")
+    if bad:
+        raise ValueError(f"fit: X and y must be finite numbers, but {bad}")
     return X.tolist(), y.tolist()
 
 
