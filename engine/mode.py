@@ -27,12 +27,32 @@ class _ThreadMode(threading.local):
 _mode = _ThreadMode()
 
 
+class _OpenAnywhere:
+    """How many grad-mode contexts are open, in all threads together.
+
+    While none is, every thread records, so the ops can skip the per-thread
+    lookup (``not _anywhere.open or _mode.enabled``): most programs never
+    leave the default mode while they build graphs.
+    """
+
+    __slots__ = ("open",)
+
+    def __init__(self):
+        self.open = 0
+
+
+_anywhere = _OpenAnywhere()
+_count_lock = threading.Lock()
+
+
 class _GradMode:
     """A context manager that sets this thread's grad mode to ``enabled`` inside."""
 
     enabled = True
 
     def __enter__(self):
+        with _count_lock:
+            _anywhere.open += 1
         _mode.open.append((self, self.enabled))
         _mode.enabled = self.enabled
         return self
@@ -44,6 +64,8 @@ class _GradMode:
         for i in range(len(open_contexts) - 1, -1, -1):
             if open_contexts[i][0] is self:
                 del open_contexts[i]
+                with _count_lock:
+                    _anywhere.open -= 1
                 break
         _mode.enabled = open_contexts[-1][1] if open_contexts else True
         return False

@@ -31,7 +31,8 @@ Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 
 import math
 import operator
-from functools import reduce
+import sys
+from functools import partial, reduce
 from string import Template
 from typing import NamedTuple
 
@@ -57,13 +58,16 @@ class Op:
     local       -- one Formula per operand: d(out)/d(that operand)
     expand      -- for ops with any number of operands (the weighted sum):
                    expand(n) -> (operands, result, local) for n operands
+    spreads     -- True if a nan or ±inf operand always makes the result nan or
+                   ±inf (x + inf = inf, 0·inf = nan), so checking the result is
+                   enough; False where it can vanish (relu(nan) = 0, 1/inf = 0)
     """
 
     __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
-                 "result", "local", "expand")
+                 "result", "local", "expand", "spreads")
 
     def __init__(self, name, symbol, operands, forward, derivatives, result,
-                 local, expand=None):
+                 local, expand=None, spreads=False):
         self.name = name
         self.symbol = symbol
         self.operands = operands
@@ -72,6 +76,7 @@ class Op:
         self.result = result
         self.local = local
         self.expand = expand
+        self.spreads = spreads
 
     def formulas(self, n_operands):
         """(operand names, result Formula, local Formulas) for a node with n operands."""
@@ -209,14 +214,17 @@ def _hinge_derivatives(s, y, out):
     return (0.0, 0.0)
 
 
+# Terms are added left to right, as the expanded graph and the generated code
+# add them. Before Python 3.12 sum() does exactly that, in C; from 3.12 it
+# compensates the rounding, so there reduce() adds one term at a time. Both
+# give the same numbers on every version (a test holds fused == expanded).
+_add_up = sum if sys.version_info < (3, 12) else partial(reduce, operator.add)
+
+
 def _weighted_sum_forward(*operands):
     # operands = (w_1..w_n, x_1..x_n[, b]):  z = w_1·x_1 + ... + w_n·x_n + b
-    # Added left to right, as the expanded graph and the generated code add.
-    # (Not sum(): from Python 3.12 it compensates float rounding, which would
-    # make the fused and expanded networks differ in the last bit.)
     n = len(operands) // 2
-    products = list(map(operator.mul, operands[:n], operands[n:2 * n]))
-    z = reduce(operator.add, products[1:], products[0]) if products else 0.0
+    z = _add_up(map(operator.mul, operands[:n], operands[n:2 * n])) if n else 0.0
     if len(operands) % 2:
         z = z + operands[-1]
     return z
@@ -267,21 +275,24 @@ ADD = _define(Op(
     forward=operator.add,
     derivatives=lambda x, y, out: (1.0, 1.0),
     result=Formula("$x + $y", "$x + $y", "$x + $y"),
-    local=(Formula("1", "1", "1.0"), Formula("1", "1", "1.0"))))
+    local=(Formula("1", "1", "1.0"), Formula("1", "1", "1.0")),
+    spreads=True))
 
 SUB = _define(Op(
     "sub", "−", ("x", "y"),
     forward=operator.sub,
     derivatives=lambda x, y, out: (1.0, -1.0),
     result=Formula("$x − $y", "$x - $y", "$x - $y"),
-    local=(Formula("1", "1", "1.0"), Formula("−1", "-1", "-1.0"))))
+    local=(Formula("1", "1", "1.0"), Formula("−1", "-1", "-1.0")),
+    spreads=True))
 
 MUL = _define(Op(
     "mul", "×", ("x", "y"),
     forward=operator.mul,
     derivatives=lambda x, y, out: (y, x),
     result=Formula("$x · $y", r"$x \cdot $y", "$x * $y"),
-    local=(Formula("$y", "$y", "$y"), Formula("$x", "$x", "$x"))))
+    local=(Formula("$y", "$y", "$y"), Formula("$x", "$x", "$x")),
+    spreads=True))
 
 DIV = _define(Op(
     "div", "÷", ("x", "y"),
@@ -296,7 +307,8 @@ NEG = _define(Op(
     forward=operator.neg,
     derivatives=lambda x, out: (-1.0,),
     result=Formula("−$x", "-$x", "-$x"),
-    local=(Formula("−1", "-1", "-1.0"),)))
+    local=(Formula("−1", "-1", "-1.0"),),
+    spreads=True))
 
 POW = _define(Op(
     "pow", "**", ("x", "y"),
@@ -376,7 +388,8 @@ WEIGHTED_SUM = _define(Op(
     derivatives=_weighted_sum_derivatives,
     result=Formula("Σₖ wₖ·xₖ + b", r"\sum_k w_k x_k + b", ""),
     local=(Formula("xₖ", "x_k", ""), Formula("wₖ", "w_k", ""), Formula("1", "1", "")),
-    expand=_weighted_sum_formulas))
+    expand=_weighted_sum_formulas,
+    spreads=True))
 
 # -- the costs of one sample: C = cost(s, y) -----------------------------------
 # Each is one op, so the chain rule from C starts with dC/ds itself (as
@@ -388,7 +401,8 @@ SQUARED_ERROR = _define(Op(
     derivatives=lambda s, y, out: (2.0 * (s - y), -2.0 * (s - y)),
     result=Formula("($s − $y)²", "($s - $y)^2", "($s - $y) * ($s - $y)"),
     local=(Formula("2·($s − $y)", "2($s - $y)", "2.0 * ($s - $y)"),
-           Formula("−2·($s − $y)", "-2($s - $y)", "-2.0 * ($s - $y)"))))
+           Formula("−2·($s − $y)", "-2($s - $y)", "-2.0 * ($s - $y)")),
+    spreads=True))
 
 BINARY_CROSS_ENTROPY = _define(Op(
     "binary_cross_entropy", "BCE", ("s", "y"),

@@ -11,7 +11,7 @@ import math
 import numbers
 
 from engine import graph
-from engine.mode import _mode, is_grad_enabled, no_grad
+from engine.mode import _anywhere, _mode, is_grad_enabled, no_grad
 from engine.ops import (
     ADD,
     DIV,
@@ -38,6 +38,8 @@ _isfinite = math.isfinite
 
 def _real(data, what="Value data"):
     """data as a finite float, or a TypeError / ValueError that says why not."""
+    if type(data) is float and _isfinite(data):  # the common case, quickly
+        return data
     if type(data) is not float and (isinstance(data, bool)
                                     or not isinstance(data, numbers.Real)):
         raise TypeError(f"{what} must be a real number (int, float or numpy "
@@ -72,9 +74,10 @@ class Value:
     label   -- a name for drawings and messages, e.g. 'w2_22' for (w_22)^2
     op      -- the name of the op that produced it ('' for a leaf)
     parents -- the Values it was computed from, in operand order
+    constant -- True for a number that an op wrote into the graph (the 2 in 2·x)
     """
 
-    __slots__ = ("data", "grad", "label", "op", "parents")
+    __slots__ = ("data", "grad", "label", "op", "parents", "constant")
 
     def __init__(self, data, label=""):
         if not isinstance(label, str):
@@ -82,6 +85,7 @@ class Value:
         self.data = _real(data)
         self.grad = 0.0
         self.label = label
+        self.constant = False
         self.op = ""
         self.parents = ()
 
@@ -193,14 +197,16 @@ class Value:
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
 
 
-class Constant(Value):
+def Constant(data, label=""):
     """A plain number that an operation wrote into the graph: the 2 in 2·x.
 
-    It is a leaf like any other, but it is not something to learn, so
-    drawings show it as a constant, without a gradient.
+    It is a leaf like any other, with ``.constant`` True: it is not something
+    to learn, so drawings show it as a number, without a gradient. (A flag,
+    not a subclass: one type of node keeps Python's attribute caches fast.)
     """
-
-    __slots__ = ()
+    value = Value(data, label)
+    value.constant = True
+    return value
 
 
 def _number(x):
@@ -215,7 +221,8 @@ def _node(data, op, parents):
     out.data = data
     out.grad = 0.0
     out.label = ""
-    if _mode.enabled:  # this thread's grad mode (engine/mode.py)
+    out.constant = False
+    if not _anywhere.open or _mode.enabled:  # this thread's grad mode (engine/mode.py)
         out.op = op.name
         out.parents = parents
     else:
@@ -230,13 +237,16 @@ def _as_value(x, op):
         return x
     if type(x) is float or type(x) is int or (
             isinstance(x, numbers.Real) and not isinstance(x, bool)):
-        return Constant(_real(x, f"{op}: a number operand"))
+        if not _is_finite(x):  # (the message is written only when it is needed)
+            raise ValueError(f"{op}: a number operand must be finite, got {_shown(x)}")
+        return Constant(x)
     return None
 
 
-# Each op checks its inputs as well as its result: a Value whose .data was set
-# by hand to nan or inf must not pass on silently, and some ops would turn it
-# into a finite number (relu(nan) = 0, tanh(inf) = 1, 1 / inf = 0).
+# Each op checks its result, and its operands too unless the op table says a
+# non-finite operand always shows in the result (op.spreads): a Value whose
+# .data was set by hand to nan or inf must not pass on silently, and some ops
+# would turn it into a finite number (relu(nan) = 0, tanh(inf) = 1, 1/inf = 0).
 
 def _binary(op, x, y):
     # One of x, y is a Value; the other may be a plain number.
@@ -246,7 +256,8 @@ def _binary(op, x, y):
             return NotImplemented  # Python then raises its TypeError
     try:
         data = op.forward(x.data, y.data)
-        finite = _isfinite(data) and _isfinite(x.data) and _isfinite(y.data)
+        finite = _isfinite(data) and (op.spreads or (_isfinite(x.data)
+                                                     and _isfinite(y.data)))
     except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, (x, y), error) from None
     if not finite:
@@ -257,7 +268,7 @@ def _binary(op, x, y):
 def _unary(op, x):
     try:
         data = op.forward(x.data)
-        finite = _isfinite(data) and _isfinite(x.data)
+        finite = _isfinite(data) and (op.spreads or _isfinite(x.data))
     except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, (x,), error) from None
     if not finite:
@@ -280,7 +291,14 @@ def weighted_sum(weights, inputs, bias=None):
         if type(operand) is not Value:  # numbers become constant leaves
             parents = tuple(_as_value_or_raise(WEIGHTED_SUM, p) for p in parents)
             break
-    return _record(WEIGHTED_SUM, parents, check_operands=False)
+    # _record's steps, written out: this is the hot path of every network
+    try:
+        data = WEIGHTED_SUM.forward(*[p.data for p in parents])
+    except (ArithmeticError, ValueError, TypeError) as error:
+        raise _op_error(WEIGHTED_SUM, parents, error) from None
+    if not _isfinite(data):  # Σ w·x + b spreads a nan or ±inf operand
+        raise _op_error(WEIGHTED_SUM, parents, OverflowError())
+    return _node(data, WEIGHTED_SUM, parents)
 
 
 def apply(op, *operands):
@@ -292,14 +310,12 @@ def apply(op, *operands):
     return _record(op, tuple(_as_value_or_raise(op, x) for x in operands))
 
 
-def _record(op, parents, check_operands=True):
+def _record(op, parents):
     """The node op computes from parents (Values), or op's error naming them."""
     try:
         datas = [p.data for p in parents]
         data = op.forward(*datas)
-        # The operands too, unless the result tells (check_operands=False for
-        # Σ w·x + b: it is nan or ±inf whenever an operand is, as 0 · inf is nan).
-        finite = _isfinite(data) and (not check_operands or all(map(_isfinite, datas)))
+        finite = _isfinite(data) and (op.spreads or all(map(_isfinite, datas)))
     except (ArithmeticError, ValueError, TypeError) as error:
         raise _op_error(op, parents, error) from None
     if not finite:

@@ -230,7 +230,7 @@ class _Picture:
             return "output"
         if value.parents:
             return "intermediate"
-        if isinstance(value, Constant):
+        if value.constant:
             return "constant"
         return "input" if is_input_label(value.label) else "parameter"
 
@@ -302,7 +302,7 @@ class _Picture:
         attributes = {"class": "operand"}
         texts = []
         on_path = (parent, value) in self.highlighted_edges
-        if isinstance(parent, Constant):   # no gradient flows into a constant
+        if parent.constant:   # no gradient flows into a constant
             return dict(attributes, color="#9a9a9a", **{"class": "operand constant"})
         if self.show_local or on_path:
             formula = _formula(value, index)
