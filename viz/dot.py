@@ -22,7 +22,7 @@ import re
 import graphviz
 
 import engine
-from engine import OPS, Constant
+from engine import OPS
 from viz import labels
 from viz.drawing import Drawing
 from viz.groups import article_key, assign_groups, group_title, highest_layer, is_input_label
