@@ -35,7 +35,10 @@ like, naming the node. The generated code checks that every number it made
 is finite (one sum of them is); if not, or if Python raised, the compiled
 function replays the engine on the same numbers, which raises the engine's
 own labelled error (or, in the rare case where only the compiled code went
-astray, such as 0·inf, returns the engine's numbers).
+astray, such as 0·inf, returns the engine's numbers). The replay builds the
+nodes first operands first, as Python evaluates ``f(a) + g(b)``; a graph
+does not record the order its nodes were made in, so if two nodes fail and
+the code made a later operand first, the error names the other one.
 """
 
 import builtins
@@ -380,7 +383,8 @@ class _Program:
         for node in self.constants:
             lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
         self._forward_names = []
-        for node in _reading_order(self.output):
+        self._reading_order = _reading_order(self.output)
+        for node in self._reading_order:
             if not node.parents:
                 continue
             name = self.expression[node]
@@ -520,7 +524,10 @@ class _Program:
         values = dict(zip(self.parameters, parameters))
         values.update(zip(self.inputs, numbers))
         new = {}
-        for node in self.order:
+        # First operands first, as Python evaluates f(a) + g(b). (A graph does
+        # not record the order its nodes were made in: if two nodes fail and
+        # the code made the later operand first, the error names the other.)
+        for node in self._reading_order:
             if not node.parents:
                 new[node] = Value(values[node], node.label) if node in values else node
             else:

@@ -107,8 +107,14 @@ def test_compiled_random_graphs_equal_the_engine_or_raise_its_error(program):
         return  # the engine refuses to build it at all: nothing to compile
     f = engine.compile(output, leaves)
     for numbers in (first, second):
-        expected = dynamic(steps, numbers)
-        assert compiled(f, numbers) == expected, f.source
+        expected, got = dynamic(steps, numbers), compiled(f, numbers)
+        if expected[0] == "ok":
+            assert got == expected, f.source
+        else:
+            # The same kind of error. (Its message names the same node unless
+            # two nodes fail: a graph does not record which was made first;
+            # the parametrized tests below pin the messages down.)
+            assert got[:2] == expected[:2], f.source
 
 
 @SETTINGS
