@@ -61,3 +61,13 @@ def test_python_formulas_equal_forward_and_derivatives(name):
                     f"{name} d/d{operands[k]} {text!r} at {point}: {got!r} != {expected!r}")
             checked += 1
     assert checked >= POINTS // 3, f"{name}: only {checked} points were in its domain"
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_show_locals_is_show_local_for_every_operand(name):
+    op = OPS[name]
+    for n in operand_counts(op):
+        names = [f"v{k}" for k in range(n)]
+        for how in ("text", "latex", "python"):
+            assert op.show_locals(names, out="o", how=how) == tuple(
+                op.show_local(k, names, out="o", how=how) for k in range(n))
