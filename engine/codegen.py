@@ -332,7 +332,8 @@ class _Program:
 
     # -- names ------------------------------------------------------------------------
     def _new_name(self, wanted):
-        base = _NOT_IDENTIFIER.sub("_", wanted) or "_"
+        base = wanted if wanted.isidentifier() and wanted.isascii() else \
+            _NOT_IDENTIFIER.sub("_", wanted) or "_"
         if base[0].isdigit():
             base = "_" + base
         if base in _RESERVED:
@@ -345,8 +346,10 @@ class _Program:
         return name
 
     def _name_leaves(self):
-        for k, leaf in enumerate(self.parameters + self.inputs, start=1):
-            self.expression[leaf] = self._new_name(leaf.label or f"input_{k}")
+        for k, leaf in enumerate(self.parameters, start=1):
+            self.expression[leaf] = self._new_name(leaf.label or f"p{k}")
+        for k, leaf in enumerate(self.inputs, start=1):
+            self.expression[leaf] = self._new_name(leaf.label or f"x{k}")
         self.constants = []  # labelled leaves that are not arguments: a line each
         counts = {}
         for node in self.order:
@@ -364,8 +367,12 @@ class _Program:
                 elif node is self.output:
                     wanted = "out"
                 else:
+                    # mul_1, relu_2, ...; a name of several words by its initials:
+                    # weighted_sum -> ws_3, binary_cross_entropy -> bce_1
                     counts[node.op] = counts.get(node.op, 0) + 1
-                    wanted = f"{node.op}_{counts[node.op]}"
+                    words = node.op.split("_")
+                    short = "".join(w[:1] for w in words) if len(words) > 1 else node.op
+                    wanted = f"{short}_{counts[node.op]}"
                 self.expression[node] = self._new_name(wanted)
         root = self.expression.get(self.output)
         self._prefix = f"d{root if _ATOM.match(root) else 'out'}_d"
@@ -423,13 +430,13 @@ class _Program:
             else:
                 lines.extend(self._gradient_lines(node, terms, accumulate))
                 g = self.gradient_names[node]
-            op = OPS[node.op]
             operands = [self.expression[p] for p in node.parents]
-            name = self.expression[node]
+            locals_ = OPS[node.op].show_locals(operands, out=self.expression[node],
+                                              how="python")
             for index, parent in enumerate(node.parents):
                 if not needed[parent]:
                     continue
-                local = op.show_local(index, operands, out=name, how="python")
+                local = locals_[index]
                 sign, text = _term(g, local)
                 terms.setdefault(parent, []).append((sign, text, (node, index, operands, local)))
                 if parent in edges_left:
@@ -566,19 +573,20 @@ def _reading_order(root):
 
 def _term(g, local):
     """g · local as (sign, text), as short as exact arithmetic allows:
-    g·1 = g, g·(−1) = −g, 1·x = x are exact in floating point."""
+    g·1 = g, g·(−1) = −g, 1·x = x are exact in floating point. The text
+    can stand in a sum as it is (a line of one term drops parentheses)."""
     if local == "1.0":
         return ("+", g)
     if local == "-1.0":
         return ("-", g)
     if g == "1.0":
-        return ("+", local)
+        return ("+", _atom(local))
     return ("+", f"{g} * {_atom(local)}")
 
 
 def _atom(expression):
     """expression, in parentheses unless it is one name, number or call."""
-    if _ATOM.match(expression):
+    if expression.isidentifier() or _ATOM.match(expression):
         return expression
     if expression.startswith("(") and _closing(expression, 0) == len(expression) - 1:
         return expression
@@ -586,6 +594,13 @@ def _atom(expression):
     if call and _closing(expression, call.end() - 1) == len(expression) - 1:
         return expression
     return f"({expression})"
+
+
+def _bare(expression):
+    """expression without the parentheses around all of it, if it has them."""
+    if expression.startswith("(") and _closing(expression, 0) == len(expression) - 1:
+        return expression[1:-1]
+    return expression
 
 
 def _closing(text, start):
@@ -622,13 +637,12 @@ def _sum_statements(target, terms, accumulate, comment=""):
             statements.append(f"{target} {sign}= {text}")  # a += b is a + b
             continue
         if not continuing and len(chunk) == 1 and chunk[0][0] == "+":
-            statements.append(f"{target} = {chunk[0][1]}")  # alone: no parentheses
+            statements.append(f"{target} = {_bare(chunk[0][1])}")  # alone
             continue
         parts = []
         if continuing:
             parts.append(target)
         for sign, text in chunk:
-            text = _atom(text)
             if not parts:
                 parts.append(text if sign == "+" else f"-{text}")
             else:
