@@ -8,6 +8,7 @@ backward().
 """
 
 from engine import Value, compile, notation
+from nn.example import WorkedExample
 from nn.losses import binary_cross_entropy
 
 
@@ -23,17 +24,17 @@ def add_command(commands, seed):
 
 
 def run_code(args):
-    from chainrule.cli import CLASSES, Setup, parameter  # cli registers this command
+    from chainrule.cli import parameter  # cli registers this command
 
-    setup = Setup(args.seed)
-    net = setup.net
+    example = WorkedExample(args.seed)
+    net = example.net
     param = parameter(net, args.name)
-    cost = binary_cross_entropy(net(setup.x), Value(setup.y, label="y"))
+    # the example's cost, with y labelled so that the code reads softplus(s) - y * s
+    cost = binary_cross_entropy(net(example.x), Value(example.y, label="y"))
     f = compile(cost, net.parameters())
     marked = f.line_of(param)
     wanted = f"dC/d{notation.article_name(param.label)}"
-    print(f"engine.compile of C = softplus(s) − y·s for one training sample "
-          f"({CLASSES[setup.y]}, y = {setup.y}), seed {args.seed}:")
+    print(f"engine.compile of {example.describe()}:")
     print(f"the 45 parameters are the arguments; x and y are constants. "
           f"The line for {wanted} is marked <<<.")
     print()
