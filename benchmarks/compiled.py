@@ -14,6 +14,7 @@ ratios come from the same minutes of the same (shared, noisy) machine. fit on Ir
 timed end to end with compile on and off, compile time included.
 """
 
+import math
 import time
 
 import engine
@@ -107,6 +108,8 @@ class CompiledDemo:
             term, gradients = sample(parameters, gradients, x1, x2, -y, seed)
             data_loss = data_loss + term
         l2, gradients = self.l2.function(parameters, gradients, 1.0)
+        if not math.isfinite(sum(gradients)):  # the steps leave this check to the caller
+            raise FloatingPointError("a gradient is not finite")
         return data_loss * seed + l2, gradients
 
     def step(self):

@@ -124,7 +124,9 @@ def compile_sample_step(cost, parameters, inputs=(), outputs=()):
     backward() of the whole batch adds them, and returns
     ``(c_i, *outputs, new g)``, the outputs' values (e.g. the prediction s)
     included. p is not changed. It refuses what backward() refuses for the
-    parameters and inputs.
+    parameters and inputs. (Its ``.function``, the bare generated code, leaves
+    the accumulated gradients unchecked: inf and nan persist as they
+    accumulate, so a caller checks them once, at the end of the batch.)
     """
     parameters = _leaves(parameters, "parameters")
     inputs = _leaves(inputs, "inputs")
@@ -190,7 +192,9 @@ class Compiled:
             raise TypeError(f"{self._signature()}: {len(accumulated)} gradients for "
                             f"{len(parameters)} parameters")
         try:
-            return self.function(parameters, accumulated, *numbers, gradient)
+            result = self.function(parameters, accumulated, *numbers, gradient)
+            if math.isfinite(sum(result[-1])):
+                return result
         except (ArithmeticError, ValueError, TypeError):
             pass
         self.replays += 1
@@ -469,6 +473,7 @@ class _Program:
     # -- the function -------------------------------------------------------------------------
     def _function(self, function_name, arguments, forward, backward):
         root = self.expression[self.output]
+        accumulate = set(self.returned) if self.mode == "sample" else set()
         returned = [self.gradient_names[v] for v in self.returned]
         checked = [self.gradient_names[v] for v in self.checked]
         if self.mode == "forward_backward":
@@ -497,6 +502,11 @@ class _Program:
                            "# inf or nan anywhere: the engine would refuse these numbers"))
         body.append(f"# backward pass: d{root}/d(node), one chain-rule step per line")
         body.extend(backward)
+        if self.mode == "sample":
+            # inf and nan stay inf or nan as they accumulate, so the accumulated
+            # gradients are checked once per batch, by the caller; this sample's
+            # other gradients (of x, y) are checked here
+            checked = [self.gradient_names[v] for v in self.checked if v not in accumulate]
         body.extend(_check("backward_check", checked, None))
         self.body_without_return = list(body)
         if self.mode == "forward_backward":
@@ -634,10 +644,10 @@ def _sum_statements(target, terms, accumulate, comment=""):
         continuing = accumulate or start > 0
         if continuing and len(chunk) == 1:
             sign, text = chunk[0]
-            statements.append(f"{target} {sign}= {text}")  # a += b is a + b
+            statements.append((f"{target} {sign}=", [text]))  # a += b is a + b
             continue
         if not continuing and len(chunk) == 1 and chunk[0][0] == "+":
-            statements.append(f"{target} = {_bare(chunk[0][1])}")  # alone
+            statements.append((target, [_bare(chunk[0][1])]))  # alone
             continue
         parts = []
         if continuing:
@@ -646,23 +656,35 @@ def _sum_statements(target, terms, accumulate, comment=""):
             if not parts:
                 parts.append(text if sign == "+" else f"-{text}")
             else:
-                parts.append(f"{sign} {text}")
-        statements.append(f"{target} = " + " ".join(parts))
+                parts.append(f" {sign} {text}")
+        statements.append((target, parts))
     lines = []
-    for statement in statements:
-        lines.extend(_wrap(statement))
+    for target_and_parts in statements:
+        lines.extend(_wrap(target_and_parts))
     if comment and len(lines) == 1 and len(lines[0]) + len(comment) <= LINE_WIDTH + 20:
         lines[0] += comment
     return lines
 
 
 def _wrap(statement, indent=4):
-    """A long `name = a + b + ...` broken before ' + ' / ' - ' inside parentheses."""
-    if len(statement) + indent <= LINE_WIDTH or " = " not in statement:
-        return [statement]
-    target, expression = statement.split(" = ", 1)
-    return _break(f"{target} = (", re.split(r"(?= [+-] )|(?<=,) ", expression), ")",
-                  " " * (len(target) + 4), indent)
+    """A long `name = a + b + ...` broken before ' + ' / ' - ' inside parentheses.
+
+    statement is a line, or (target, pieces) to be joined (`+=` in target: as is).
+    """
+    if isinstance(statement, tuple):
+        target, pieces = statement
+        if target.endswith("="):  # `dC_dw += term`
+            return [f"{target} {pieces[0]}"]
+        line = f"{target} = {''.join(pieces)}"
+    else:
+        line = statement
+        if len(line) + indent <= LINE_WIDTH or " = " not in line:
+            return [line]
+        target, expression = line.split(" = ", 1)
+        pieces = re.split(r"(?= [+-] )|(?<=,) ", expression)
+    if len(line) + indent <= LINE_WIDTH:
+        return [line]
+    return _break(f"{target} = (", pieces, ")", " " * (len(target) + 4), indent)
 
 
 def _break(opening, pieces, closing, hanging, indent):

@@ -84,7 +84,8 @@ def compiled_batch_cost(net, loss_fn, samples, targets, fallback):
             for cost in costs[1:]:  # added left to right, as nn.losses adds them
                 total = total + cost
             mean = total / len(costs) if len(costs) > 1 else total
-            if not math.isfinite(mean):
+            # the step leaves its accumulated gradients to be checked once, here
+            if not math.isfinite(mean + sum(gradients)):
                 raise FloatingPointError("not finite")
         except (ArithmeticError, ValueError, TypeError):
             return fallback(batch)  # the engine raises its error, or does the batch
