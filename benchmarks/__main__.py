@@ -6,6 +6,8 @@
    this engine (two builds), micrograd 0.1.0 and plain-float backprop.
 3. Measures bytes per graph node with tracemalloc.
 4. Prints a markdown table and the targets of the engine issue with PASS/FAIL.
+5. engine.compile (benchmarks/compiled.py): the compiled steps against micrograd and
+   plain-float, fit on Iris with compile on and off, compile time per node.
 
 The exit status is 0 even when a target fails: this is a report, not a test.
 """
@@ -22,7 +24,7 @@ from importlib import metadata
 
 import numpy as np
 
-from benchmarks import timing
+from benchmarks import compiled, timing
 from benchmarks.memory import measure_graph
 from benchmarks.plain_float import PlainChain, plain_trainer
 from benchmarks.timing import format_seconds, time_steps
@@ -460,6 +462,9 @@ def main(argv=None):
     gc.collect()
     log("measuring memory")
     measured = measure_memory(log)
+    gc.collect()
+    log("engine.compile")
+    compiled_report = compiled.report(args.quick, log)
 
     mode = "--quick: few repeats, for a look only" if args.quick else "full run"
     print(f"## make bench ({mode})\n")
@@ -476,6 +481,7 @@ def main(argv=None):
     print(memory_table(measured) + "\n")
     print("Targets:\n")
     print(targets(rows, chain_rows, measured) + "\n")
+    print(compiled_report + "\n")
     print(f"(took {time.perf_counter() - started:.0f} s)")
     return 0
 

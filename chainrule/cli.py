@@ -4,6 +4,7 @@
                                       rule for dC/d(w_22)^2 checked three ways,
                                       training on Iris, out/model.json, drawings
     chainrule explain w2_22           the chain rule for any weight or bias
+    chainrule code [w2_22]            the backward pass as code (engine.compile)
     chainrule train --epochs 200 --lr 0.5 --seed 1 --out out/model.json
 
 Every subcommand uses the worked example of nn/example.py: the seeded 4-4-4-1
@@ -21,6 +22,7 @@ import os
 import sys
 import time
 
+from chainrule import code
 from engine import gradcheck, notation
 from nn.example import CLASSES, WorkedExample
 from nn.explain import explain
@@ -303,6 +305,8 @@ def build_parser():
     train_command.add_argument("--seed", **seed)
     training_options(train_command, os.path.join("out", "model.json"))
     train_command.set_defaults(run=run_train)
+
+    code.add_command(commands, seed)
     return parser
 
 

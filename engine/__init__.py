@@ -8,9 +8,13 @@
 Public API: Value, weighted_sum, apply, grad, gradcheck, no_grad, enable_grad,
 zero_grad, topological_order, local_derivatives, and the op table OPS (ops.py),
 where every op is defined. engine.notation reads and writes the article's names.
+engine.compile turns a graph into straight-line Python (codegen.py);
+compile_sgd_step and compile_sample_step are its training-step forms.
 """
 
 from engine import notation
+from engine.codegen import Compiled, compile_sample_step, compile_sgd_step
+from engine.codegen import compile as compile  # noqa: A004 (engine.compile, not in __all__)
 from engine.gradcheck import GradcheckReport, gradcheck
 from engine.graph import (
     BackwardStep,
@@ -30,4 +34,6 @@ __all__ = ["Value", "Constant", "weighted_sum", "apply", "grad", "gradcheck",
            "GradcheckReport", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
            "topological_order", "local_derivatives", "backward_by_the_book",
            "backward_steps", "BackwardStep", "Send", "OPS", "Op", "Formula",
-           "describe", "notation"]
+           "describe", "notation", "Compiled", "compile_sgd_step", "compile_sample_step"]
+# engine.compile is left out of __all__ so that `from engine import *` keeps
+# Python's own compile().

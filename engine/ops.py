@@ -32,7 +32,7 @@ Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 import math
 import operator
 import sys
-from functools import partial, reduce
+from functools import cache, lru_cache, partial, reduce
 from string import Template
 from typing import NamedTuple
 
@@ -105,6 +105,12 @@ class Op:
         operands, _, local = self.formulas(len(names))
         return _fill(getattr(local[index], how), operands, names, out)
 
+    def show_locals(self, names, out="out", how="text"):
+        """show_local for every operand at once (one substitution table per node)."""
+        operands, _, local = self.formulas(len(names))
+        mapping = dict(zip(operands, names), out=out)
+        return tuple(_substitute(getattr(f, how), mapping) for f in local)
+
     def __str__(self):
         """'add (x + y)': the name and the formula, for messages."""
         if self.expand is not None:
@@ -117,8 +123,29 @@ class Op:
 
 def _fill(template, operands, names, out):
     """Put each operand's name where the template says $operand."""
-    mapping = dict(zip(operands, names), out=out)
-    return Template(template).substitute(mapping)
+    return _substitute(template, dict(zip(operands, names), out=out))
+
+
+@lru_cache(maxsize=4096)
+def _pieces(template):
+    """'1.0 - $out * $out' -> ('1.0 - ', 'out', ' * ', 'out', ''): text and names in turn."""
+    pieces, last = [], 0
+    for match in Template.pattern.finditer(template):
+        name = match.group("named") or match.group("braced")
+        if name is None:  # '$$' or an invalid '$': let Template say what is wrong
+            return None
+        pieces += [template[last:match.start()], name]
+        last = match.end()
+    return tuple(pieces + [template[last:]])
+
+
+def _substitute(template, mapping):
+    # Template.substitute, with the template split once: the code generator
+    # fills the same few formulas for every node of a large graph.
+    pieces = _pieces(template)
+    if pieces is None:
+        return Template(template).substitute(mapping)
+    return "".join([piece if k % 2 == 0 else mapping[piece] for k, piece in enumerate(pieces)])
 
 
 # -- helpers: the same function on floats and on Values ----------------------
@@ -239,6 +266,7 @@ def _weighted_sum_derivatives(*operands_and_out):
     return xs + weights + ((1.0,) if has_bias else ())
 
 
+@cache  # a network asks again for every neuron of a layer
 def _weighted_sum_formulas(n_operands):
     # operands w1..wn, x1..xn[, b]; the result reads w1·x1 + w2·x2 + ... + b
     n = n_operands // 2

@@ -20,6 +20,7 @@ import numpy as np
 
 from engine import Value, no_grad
 from nn.checks import float_array, where_not_finite
+from nn.compiled import compiled_batch_cost
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
 from nn.optim import SGD
 from nn.progress import Progress
@@ -80,7 +81,7 @@ class History:
 
 
 def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
-        seed=None, progress=True, callback=None):
+        seed=None, progress=True, callback=None, compile=True):
     """Train net on (X, y) by gradient descent and return its History.
 
     net        -- a network with one output neuron, e.g. MLP(4, [4, 4, 1])
@@ -100,6 +101,11 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   epoch (False: silent)
     callback   -- callback(epoch, cost, net), called after every epoch with the
                   cost of the network that epoch left (history.cost[epoch])
+    compile    -- True (default): each sample's forward and backward pass run as
+                  compiled straight-line code (nn/compiled.py), several times
+                  faster and with exactly the same History and parameters, so
+                  there is nothing to lose; a custom loss function trains
+                  through the graph. False: build and backpropagate the graph.
     """
     samples, targets = _as_samples(X, y)
     loss_name, loss_fn, targets = _choose_loss(loss, targets)
@@ -123,10 +129,19 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     # The decision boundary on s that accuracy is measured with (None: regression).
     threshold = _threshold(loss_name, targets)
 
+    def graph_cost(batch):
+        """C over these samples, as a graph, and their outputs s."""
+        outputs = [_output(net, samples[i]) for i in batch]
+        return loss_fn(outputs, [targets[i] for i in batch]), [s.data for s in outputs]
+
+    # The same numbers from compiled code, when net and loss can be compiled.
+    batch_cost = (compile and compiled_batch_cost(net, loss_fn, samples, targets,
+                                                  graph_cost)) or graph_cost
+
     def measure():
         """C over all the training data (with its graph) and the accuracy."""
-        outputs = [_output(net, x) for x in samples]
-        return loss_fn(outputs, targets), _accuracy(outputs, targets, threshold)
+        cost, outputs = batch_cost(range(n))
+        return cost, _accuracy(outputs, targets, threshold)
 
     optimizer = SGD(net.parameters(), lr=lr)
     history = History(loss_name, optimizer.lr, epochs)
@@ -144,8 +159,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                 order = rng.permutation(n).tolist()
                 for start in range(0, n, batch_size):
                     batch = order[start:start + batch_size]
-                    _step(optimizer, loss_fn([_output(net, samples[i]) for i in batch],
-                                             [targets[i] for i in batch]))
+                    _step(optimizer, batch_cost(batch)[0])
             cost, correct = measure()
             history.record(epoch, cost.data, correct)
             if bar:
@@ -261,7 +275,7 @@ def _accuracy(outputs, targets, threshold):
     """The fraction of outputs s on their target's side of threshold (NaN: no classes)."""
     if threshold is None:
         return math.nan
-    correct = sum((s.data > threshold) == (t > threshold) for s, t in zip(outputs, targets))
+    correct = sum((s > threshold) == (t > threshold) for s, t in zip(outputs, targets))
     return correct / len(targets)
 
 

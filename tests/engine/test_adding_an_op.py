@@ -109,3 +109,19 @@ def test_the_python_templates_compute_what_the_entry_computes(sinh):
         assert eval(SINH.show(["x"], how="python"), names) == SINH.forward(x)
         assert eval(SINH.show_local(0, ["x"], how="python"), names) == \
             SINH.derivatives(x, math.sinh(x))[0]
+
+
+def test_compile_writes_the_new_op_from_its_entry(sinh):
+    x, w, out = _graph(sinh)
+    f = engine.compile(out, [x, w])
+    assert "math.sinh(" in f.source and "math.cosh(" in f.source
+    out.backward()
+    assert f(x.data, w.data) == (out.data, (x.grad, w.grad))
+    # and at other numbers, through the same compiled function
+    for number in (-2.0, 0.0, 0.3, 4.0):
+        x2, w2 = Value(number, label="x"), Value(-1.3, label="w")
+        out2 = sinh(w2 * x2) + x2
+        out2.backward()
+        assert f(number, -1.3) == (out2.data, (x2.grad, w2.grad))
+    with pytest.raises(OverflowError, match=r"sinh \(sinh\(x\)\)"):
+        f(1000.0, -1.3)  # the engine's own error, from replaying it
