@@ -21,6 +21,9 @@ function chainrulePlayer(root) {
   var nodes = {}, gradText = {}, edges = {};
   root.querySelectorAll("g.node[data-node]").forEach(function (g) {
     nodes[g.dataset.node] = g;
+    // Graphviz draws a node's outline first, then its text and cell borders.
+    var outline = g.querySelector("path, polygon, ellipse");
+    if (outline) outline.classList.add("cr-outline");
     g.querySelectorAll("text").forEach(function (text) {
       if (/^grad /.test(text.textContent)) gradText[g.dataset.node] = text;
     });
@@ -132,7 +135,7 @@ function chainrulePlayer(root) {
     }
     var quiz = find(".cr-quiz");
     var wasHidden = quiz.hidden;
-    if (!state.asking && document.activeElement === answer) {
+    if (!state.asking && quiz.contains(document.activeElement)) {
       root.focus({ preventScroll: true });  // keep the keys working once it is hidden
     }
     quiz.hidden = !state.asking;
@@ -282,17 +285,23 @@ function chainrulePlayer(root) {
     event.preventDefault();
     check();
   });
-  slider.addEventListener("input", function () { stop(); toStep(Number(slider.value)); });
+  slider.addEventListener("input", function () {
+    var k = Number(slider.value);
+    stop();
+    toStep(k);
+  });
 
   var keys = { ArrowRight: actions.next, ArrowLeft: actions.prev, Home: reset, End: end,
                " ": play };
-  root.addEventListener("keydown", function (event) {
+  // The saved page is all player: its keys work wherever the focus is.
+  var keyTarget = root.dataset.standalone === "1" ? document : root;
+  keyTarget.addEventListener("keydown", function (event) {
     if (event.target === answer || event.altKey || event.ctrlKey || event.metaKey) return;
     if (!(event.key in keys)) return;
     event.preventDefault();  // no scrolling, and no button pressed by space
     keys[event.key]();
   });
-  root.addEventListener("keyup", function (event) {
+  keyTarget.addEventListener("keyup", function (event) {
     if (event.key === " " && event.target !== answer) event.preventDefault();
   });
 
