@@ -93,11 +93,13 @@ function chainrulePlayer(root) {
     return send.to && unanswered(send.to) ? "?" : send.contribution;
   }
 
-  // A label at the middle of an edge, on a white box so it reads over lines.
+  // A label at the middle of an edge, on a white box so it reads over lines;
+  // below the edge when Graphviz wrote a label of its own there.
   function label(edge, text) {
     var path = edge.querySelector("path");
     if (!path) return;
     var middle = path.getPointAtLength(path.getTotalLength() / 2);
+    if (edge.querySelector("text")) middle = { x: middle.x, y: middle.y + 14 };
     var g = document.createElementNS(SVG_NS, "g");
     var box = document.createElementNS(SVG_NS, "rect");
     var words = document.createElementNS(SVG_NS, "text");
