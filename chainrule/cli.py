@@ -6,6 +6,7 @@
     chainrule explain w2_22           the chain rule for any weight or bias
     chainrule code [w2_22]            the backward pass as code (engine.compile)
     chainrule train --epochs 200 --lr 0.5 --seed 1 --out out/model.json
+    chainrule quiz w2_22              derive dC/d(w_22)^2 yourself, factor by factor
 
 Every subcommand uses the worked example of nn/example.py: the seeded 4-4-4-1
 network and Fisher's Iris, versicolor (y = 0) vs virginica (y = 1), split
@@ -210,6 +211,10 @@ def run_demo(args):
         graph_path = os.path.join(args.out, "graph.svg")
         draw("the graph of C for this sample, the path to (w_22)^2 in bold", graph_path,
              lambda: viz.draw_dot(cost, highlight=explanation))
+        page = os.path.join(args.out, "backprop.html")
+        if draw("the backward pass to step through, with a quiz", page,
+                lambda: viz.step_through(cost, around=w, quiz=True)):
+            print(f"  open it in a browser: file://{os.path.abspath(page)}")
 
     train(setup, args.epochs, args.lr, progress=not args.quiet)
     save_model(net, os.path.join(args.out, "model.json"))
@@ -307,6 +312,8 @@ def build_parser():
     train_command.set_defaults(run=run_train)
 
     code.add_command(commands, seed)
+    from chainrule import quiz  # imported here: quiz.py uses this module's Setup
+    quiz.add_command(commands, seed)
     return parser
 
 

@@ -9,11 +9,13 @@
 Modules: Module, Neuron, Layer, MLP; nn.load(path) builds a network from a
 file written by ``net.save(path)``. The matrix form: to_matrices,
 from_matrices, matrix_backprop. to_torch needs PyTorch (never a dependency).
+nn.check_derivation(C, "w2_22", factors=[...]) checks a hand derivation.
 Training: the losses mse, binary_cross_entropy, hinge; SGD; fit; and the
 data sets in nn.datasets (load_iris, make_moons, train_test_split, standardize).
 """
 
 from nn import datasets
+from nn.check import DerivationReport, check_derivation
 from nn.explain import Explanation, explain
 from nn.layers import ACTIVATIONS, MLP, Layer, Neuron, load, parameter_name
 from nn.losses import binary_cross_entropy, hinge, mse
@@ -26,5 +28,5 @@ from nn.train import fit
 __all__ = ["Module", "Neuron", "Layer", "MLP", "load", "ModelFormatError",
            "ACTIVATIONS", "parameter_name",
            "to_matrices", "from_matrices", "matrix_backprop", "BackpropResult",
-           "explain", "Explanation", "to_torch",
+           "explain", "Explanation", "check_derivation", "DerivationReport", "to_torch",
            "mse", "binary_cross_entropy", "hinge", "SGD", "fit", "datasets"]

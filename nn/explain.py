@@ -27,7 +27,8 @@ import re
 
 from engine import OPS, Value, grad, local_derivatives, notation, topological_order
 
-__all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name"]
+__all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name",
+           "derivative_name", "local_formula", "parenthesized"]
 
 _LONG_NAME = 28  # names longer than this become u1, u2, ...
 
@@ -93,11 +94,11 @@ class _Namer:
     @staticmethod
     def _from_op(node, names, latex):
         """The node's name from its op and its parents' names: 's − y', 'e^{s}'."""
-        operands = [_wrapped(name) for name in names]
+        operands = [parenthesized(name) for name in names]
         return OPS[node.op].show(operands, how="latex" if latex else "text")
 
 
-def _wrapped(name):
+def parenthesized(name):
     """A compound name in parentheses, so that 'x − y' reads right inside another.
 
     Only a space outside all parentheses makes a name compound: 's − 0.5' is
@@ -227,7 +228,7 @@ class Explanation:
         output = self.output
         if output.parents:
             names = [name(p) for p in output.parents]
-            formula = OPS[output.op].show([_wrapped(n) for n in names],
+            formula = OPS[output.op].show([parenthesized(n) for n in names],
                                           how="latex" if latex else "text")
             values = [f"{n} = {p.data:.6g}" for n, p in zip(names, output.parents) if p.label]
             if latex:
@@ -273,7 +274,7 @@ class Explanation:
         width = max(len(f.text) for path in self.paths for f in path.factors) \
             if any(path.factors for path in self.paths) else 0
         for number, path in enumerate(self.paths, start=1):
-            route = " ← ".join(_wrapped(self.name(node)) for node in path)
+            route = " ← ".join(parenthesized(self.name(node)) for node in path)
             lines += ["", f"path {number}: {route}"]
             for f in path.factors:
                 lines.append(f"  {f.text:<{width}} = {f.value:>+.12f}   "
@@ -321,8 +322,8 @@ class Explanation:
 
     # -- notebooks --------------------------------------------------------------
     def _repr_latex_(self):
-        out = _wrapped(self.name(self.output, latex=True))
-        param = _wrapped(self.name(self.param, latex=True))
+        out = parenthesized(self.name(self.output, latex=True))
+        param = parenthesized(self.name(self.param, latex=True))
         goal = rf"\frac{{\partial {out}}}{{\partial {param}}}"
         if self.count == 0:
             return f"$${goal} = 0 \\quad \\text{{(no path)}}$$"
@@ -332,8 +333,8 @@ class Explanation:
                     rf"\text{{(over the limit of {self.limit:,}; grouped by layer)}}"]
             for group in self.groups:
                 terms = " + ".join(
-                    rf"\frac{{\partial {out}}}{{\partial {_wrapped(self.name(n, True))}}}"
-                    rf"\frac{{\partial {_wrapped(self.name(n, True))}}}{{\partial {param}}}"
+                    rf"\frac{{\partial {out}}}{{\partial {parenthesized(self.name(n, True))}}}"
+                    rf"\frac{{\partial {parenthesized(self.name(n, True))}}}{{\partial {param}}}"
                     for n, *_ in group.rows[:6])
                 more = r" + \cdots" if len(group.rows) > 6 else ""
                 rows.append(rf"&= {terms}{more} \quad \text{{(layer {group.layer})}}")
@@ -442,13 +443,24 @@ def _unlink(output, link):
     return Path(nodes, path_factors)
 
 
+def derivative_name(top, bottom):
+    """'d(a_2)^3/d(z_2)^3' from the names '(a_2)^3' and '(z_2)^3'."""
+    return f"d{_d(top)}/d{_d(bottom)}"
+
+
+def local_formula(child, index, name):
+    """d child/d (its operand number index) as the op table writes it, in the
+    operands' own names: '1 − tanh²((z_2)^3)'. name(node) gives a node's name."""
+    names = [parenthesized(name(p)) for p in child.parents]
+    return OPS[child.op].show_local(index, names, out=parenthesized(name(child)))
+
+
 def _factor(child, parent, index, value, namer):
     """d child/d parent: its name, and its formula in the operands' own names."""
-    names = [_wrapped(namer.name(p)) for p in child.parents]
-    formula = OPS[child.op].show_local(index, names, out=_wrapped(namer.name(child)))
-    text = f"d{_d(namer.name(child))}/d{_d(namer.name(parent))}"
-    latex = (rf"\frac{{\partial {_wrapped(namer.name(child, True))}}}"
-             rf"{{\partial {_wrapped(namer.name(parent, True))}}}")
+    formula = local_formula(child, index, namer.name)
+    text = derivative_name(namer.name(child), namer.name(parent))
+    latex = (rf"\frac{{\partial {parenthesized(namer.name(child, True))}}}"
+             rf"{{\partial {parenthesized(namer.name(parent, True))}}}")
     return Factor(child, parent, index, child.op, formula, float(value), text, latex)
 
 

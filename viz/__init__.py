@@ -5,6 +5,7 @@
     draw_dot(C, highlight=net.weight(2, 2, 2), group="neuron")
     draw_dot(C, step=record)                 # backprop, one frame of backward_steps()
     draw_network(net)                        # neurons by layer, weights and gradients
+    step_through(C, around=w, quiz=True)     # a page to step backprop through yourself
     draw_dot(C).render("graph.png")          # or .svg / .pdf; .source is the DOT text
 
 Rendering needs Graphviz: the `dot` program when it is on PATH, otherwise
@@ -17,6 +18,7 @@ from viz.drawing import Drawing
 from viz.network import draw_network
 from viz.render import RendererNotFound, RenderError, choose_renderer
 from viz.select import GraphTooLarge
+from viz.step_through import StepThrough, step_through
 
-__all__ = ["draw_dot", "draw_network", "Drawing", "GraphTooLarge", "RenderError",
-           "RendererNotFound", "choose_renderer"]
+__all__ = ["draw_dot", "draw_network", "step_through", "StepThrough", "Drawing",
+           "GraphTooLarge", "RenderError", "RendererNotFound", "choose_renderer"]
