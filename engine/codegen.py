@@ -46,11 +46,11 @@ import itertools
 import keyword
 import linecache
 import math
-import numbers as _numbers
 import re
 import weakref
 
 from engine.graph import _gradients, grad, topological_order
+from engine.kinds import is_real
 from engine.ops import OPS, PYTHON_NAMES
 from engine.value import Value, apply
 
@@ -757,7 +757,7 @@ def _describe(value):
 def _number(x, name):
     if type(x) is float or type(x) is int:
         x = float(x)
-    elif isinstance(x, bool) or not isinstance(x, _numbers.Real):
+    elif not is_real(x):
         raise TypeError(f"{name} must be a real number, not {type(x).__name__}: {x!r}")
     else:
         x = float(x)

@@ -9,10 +9,10 @@ within |analytic − numeric| <= atol + rtol·|numeric| (numpy.isclose's rule).
 """
 
 import math
-import numbers
 from typing import NamedTuple
 
 from engine.graph import grad
+from engine.kinds import is_real
 from engine.mode import enable_grad
 from engine.value import Value
 
@@ -119,7 +119,7 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-6, rtol=1e-5):
 def _tolerance(name, x, positive=False):
     """x as a finite float >= 0 (> 0 if positive), or a ValueError naming it."""
     bound = "> 0" if positive else ">= 0"
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         raise TypeError(f"gradcheck: {name} must be a number {bound}, not "
                         f"{type(x).__name__}: {x!r}")
     try:

@@ -8,9 +8,9 @@ plain tree of tuples that Python frees by reference counting alone.
 """
 
 import math
-import numbers
 
 from engine import graph
+from engine.kinds import is_real
 from engine.mode import _anywhere, _mode, is_grad_enabled, no_grad
 from engine.ops import (
     ADD,
@@ -40,8 +40,7 @@ def _real(data, what="Value data"):
     """data as a finite float, or a TypeError / ValueError that says why not."""
     if type(data) is float and _isfinite(data):  # the common case, quickly
         return data
-    if type(data) is not float and (isinstance(data, bool)
-                                    or not isinstance(data, numbers.Real)):
+    if type(data) is not float and not is_real(data):
         raise TypeError(f"{what} must be a real number (int, float or numpy "
                         f"scalar), not {type(data).__name__}: {_shown(data)}")
     if not _is_finite(data):
@@ -235,8 +234,7 @@ def _as_value(x, op):
     """x as a Value: a number becomes a Constant leaf; other types -> None."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int or (
-            isinstance(x, numbers.Real) and not isinstance(x, bool)):
+    if type(x) is float or type(x) is int or is_real(x):
         if not _is_finite(x):  # (the message is written only when it is needed)
             raise ValueError(f"{op}: a number operand must be finite, got {_shown(x)}")
         return Constant(x)
@@ -345,7 +343,7 @@ def _op_error(op, operands, error):
     where = f"{op.name} ({op.show(names)})"
     others = f"; got {listed}" if len(operands) > 1 else ""
     for name, v in zip(names, operands):  # an input that is not a finite number
-        if isinstance(v.data, bool) or not isinstance(v.data, numbers.Real):
+        if not is_real(v.data):
             return TypeError(f"{where}: input {name} = {describe(v)} is a "
                              f"{type(v.data).__name__}, not a number (was its .data "
                              f"set by hand?){others}")

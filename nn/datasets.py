@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from engine.kinds import is_real, is_whole
 from nn.checks import float_array
 
 __all__ = ["IRIS_CLASSES", "IRIS_FEATURES", "load_iris", "make_moons",
@@ -63,7 +64,7 @@ def make_moons(n=100, noise=0.1, seed=None):
     takes the odd one), evenly spaced along the arc, then moved by Gaussian
     noise of standard deviation ``noise``. Returns (X, y): X is (n, 2), y is 0/1.
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 2:
+    if not is_whole(n) or n < 2:
         raise ValueError(f"make_moons: n must be an integer >= 2, got {n!r}")
     # (float_info.max, not inf: an int beyond a float compares below inf.)
     if not isinstance(noise, numbers.Real) or not 0 <= noise <= sys.float_info.max:
@@ -99,7 +100,7 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     n = len(y)
     if len(X) != n:
         raise ValueError(f"train_test_split: X has {len(X)} rows but y has {n} labels")
-    if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
+    if not is_real(test_size):
         raise TypeError(f"train_test_split: test_size must be a number, got {test_size!r}")
     if isinstance(test_size, numbers.Integral):
         if not 0 < test_size < n:

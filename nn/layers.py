@@ -27,6 +27,7 @@ import os
 import numpy as np
 
 from engine import Value, notation, weighted_sum
+from engine.kinds import is_real, is_whole
 from nn.module import ModelFormatError, Module, _describe_architecture, read_model_file
 
 __all__ = ["Neuron", "Layer", "MLP", "ACTIVATIONS", "load", "parameter_name"]
@@ -49,7 +50,7 @@ def _check_activation(activation, what="activation"):
 
 
 def _check_size(n, what):
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+    if not is_whole(n) or n < 1:
         raise ValueError(f"{what} must be a positive integer, got {n!r}")
     return int(n)
 
@@ -269,7 +270,7 @@ class MLP(Module):
             if isinstance(x_k, Value):
                 if not x_k.label:
                     x_k.label = f"x_{k}"
-            elif isinstance(x_k, bool) or not isinstance(x_k, numbers.Real):
+            elif not is_real(x_k):
                 raise TypeError(f"input x_{k} must be a number or a Value, not "
                                 f"{type(x_k).__name__}: {x_k!r}")
             else:
@@ -321,7 +322,7 @@ class MLP(Module):
 
     @staticmethod
     def _check_index(i, low, high, name, why):
-        if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+        if not is_whole(i):
             raise TypeError(f"{name} must be an integer, got {i!r}")
         if not low <= i <= high:
             raise IndexError(f"{name} must be {low}..{high} {why}; got {i}")
@@ -414,14 +415,14 @@ def _check_count(architecture, count, n_parameters):
 
 def _file_size(architecture, key):
     n = architecture[key]
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+    if not is_whole(n) or n < 1:
         raise ModelFormatError(f"architecture: {key!r} must be a positive integer, got {n!r}")
     return n
 
 
 def _file_activation(architecture, key):
-    f = architecture[key]
-    if f not in ACTIVATIONS:
-        raise ModelFormatError(f"architecture: {key!r} must be one of "
-                               f"{', '.join(ACTIVATIONS)}, got {f!r}")
-    return f
+    """The activation a model file names: checked as any activation is."""
+    try:
+        return _check_activation(architecture[key], f"architecture: {key!r}")
+    except ValueError as error:
+        raise ModelFormatError(str(error)) from None

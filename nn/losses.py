@@ -20,6 +20,7 @@ import sys
 from typing import NamedTuple
 
 from engine import Constant, Value, apply
+from engine.kinds import is_real
 from engine.ops import BINARY_CROSS_ENTROPY, HINGE, SQUARED_ERROR
 
 __all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES", "CLASSES", "Classes"]
@@ -101,7 +102,7 @@ def _is_sequence(x):
 def _as_value(x, loss_name, what):
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+    if not is_real(x):
         raise TypeError(f"{loss_name}: {what} must be a Value or a real number, "
                         f"not {type(x).__name__}: {x!r}")
     return Value(x)
@@ -117,7 +118,7 @@ def _as_targets(loss_name, pred, target):
     checked = []
     for y in targets:
         if not isinstance(y, Value):
-            if isinstance(y, bool) or not isinstance(y, numbers.Real):
+            if not is_real(y):
                 raise TypeError(f"{loss_name}: targets must be real numbers or Values, "
                                 f"not {type(y).__name__}: {y!r}")
             if not abs(y) <= sys.float_info.max:  # nan, ±inf or an int beyond a float

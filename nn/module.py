@@ -26,10 +26,11 @@ bit for bit. No pickle: loading a file never runs code from it.
 import errno
 import json
 import math
-import numbers
 import os
 import secrets
 import stat
+
+from engine.kinds import is_real
 
 __all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
            "read_model_file"]
@@ -97,13 +98,17 @@ class Module:
         ones, every value a finite real number — and a ModelFormatError names
         the first problem found. On error no parameter has changed.
         """
-        numbers_by_name = self._checked_state(state_dict)
+        return self._load_numbers(state_dict, "state dict")
+
+    def _load_numbers(self, state_dict, source):
+        """Check every number of state_dict first, then copy them all in."""
+        numbers_by_name = self._checked_state(state_dict, source)
         parameters = self.named_parameters()
         for name, number in numbers_by_name.items():
             parameters[name].data = number
         return self
 
-    def _checked_state(self, state_dict, source="state dict"):
+    def _checked_state(self, state_dict, source):
         """{name: float} from state_dict, or a ModelFormatError saying what is wrong."""
         if not isinstance(state_dict, dict):
             raise ModelFormatError(f"{source}: expected a dict of parameter name -> "
@@ -199,10 +204,8 @@ class Module:
                 f"{os.fspath(path)}: the file holds "
                 f"{_describe_architecture(document['architecture'])}, "
                 f"but this model is {_describe_architecture(self.architecture())}")
-        loaded = type(self).from_document(document, path)
-        for mine, theirs in zip(self.parameters(), loaded.parameters()):
-            mine.data = theirs.data
-        return self
+        loaded = type(self).from_document(document, path)  # every check, nothing changed
+        return self._load_numbers(loaded.state_dict(), os.fspath(path))
 
     @classmethod
     def from_file(cls, path):
@@ -228,11 +231,7 @@ class Module:
                                            n_parameters=len(document["parameters"]))
         except ModelFormatError as error:
             raise ModelFormatError(f"{where}: {error}") from None
-        numbers_by_name = module._checked_state(document["parameters"], source=where)
-        parameters = module.named_parameters()
-        for name, number in numbers_by_name.items():
-            parameters[name].data = number
-        return module
+        return module._load_numbers(document["parameters"], where)
 
 
 def read_model_file(path):
@@ -303,7 +302,7 @@ def _reject_constant(name):
 
 def _finite_number(value, what):
     """value as a finite float, or a ModelFormatError naming ``what``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise ModelFormatError(f"{what} must be a real number, got "
                                f"{type(value).__name__}: {value!r}")
     try:

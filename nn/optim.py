@@ -9,9 +9,9 @@
 """
 
 import math
-import numbers
 
 from engine import Value
+from engine.kinds import is_real
 
 __all__ = ["SGD"]
 
@@ -39,7 +39,7 @@ class SGD:
             # A parameter listed twice would be updated twice per step.
             raise ValueError("SGD: a parameter appears more than once in params")
         self.lr = _positive_number("lr", lr)
-        if (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real)
+        if (not is_real(momentum)
                 or not 0.0 <= momentum < 1.0):
             raise ValueError(f"SGD: momentum must be a number in [0, 1), got {momentum!r}")
         self.momentum = float(momentum)
@@ -80,7 +80,7 @@ class SGD:
 
 
 def _positive_number(name, x):
-    if (isinstance(x, bool) or not isinstance(x, numbers.Real)
+    if (not is_real(x)
             or not _finite(x) or x <= 0):
         raise ValueError(f"SGD: {name} must be a positive number (finite), got {x!r}")
     return float(x)

@@ -19,6 +19,7 @@ import sys
 import numpy as np
 
 from engine import Value, no_grad
+from engine.kinds import is_whole
 from nn.checks import float_array, where_not_finite
 from nn.compiled import compiled_batch_cost
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
@@ -111,7 +112,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     loss_name, loss_fn, targets = _choose_loss(loss, targets)
     lr = DEFAULT_LR if lr is None else lr
     epochs = DEFAULT_EPOCHS if epochs is None else epochs
-    if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+    if not is_whole(epochs) or epochs < 1:
         raise ValueError(f"fit: epochs must be a whole number >= 1, got {epochs!r}")
     # (float_info.max, not inf: an int beyond a float compares below inf.)
     if tol is not None and (not isinstance(tol, numbers.Real)
@@ -120,7 +121,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     n = len(samples)
     if batch_size is None:
         batch_size = n
-    if (isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral)
+    if (not is_whole(batch_size)
             or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a whole number >= 1, got {batch_size!r}")
     if callback is not None and not callable(callback):

@@ -23,6 +23,7 @@ import graphviz
 
 import engine
 from engine import OPS
+from engine.kinds import is_whole
 from viz import labels
 from viz.drawing import Drawing
 from viz.groups import article_key, assign_groups, group_title, highest_layer, is_input_label
@@ -127,10 +128,9 @@ def _check_arguments(root, rankdir, precision, max_nodes, fold):
         raise TypeError(f"draw_dot draws a Value, not {type(root).__name__}: {root!r}")
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 1:
+    if not is_whole(precision) or precision < 1:
         raise ValueError(f"precision must be a whole number >= 1, got {precision!r}")
-    if max_nodes is not None and (isinstance(max_nodes, bool)
-                                  or not isinstance(max_nodes, int) or max_nodes < 1):
+    if max_nodes is not None and (not is_whole(max_nodes) or max_nodes < 1):
         raise ValueError(f"max_nodes must be a whole number >= 1 or None, got {max_nodes!r}")
     if fold not in (None, True, False):
         raise ValueError(f"fold must be None, True or False, got {fold!r}")

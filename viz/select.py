@@ -7,6 +7,7 @@ depth 1, their parents at depth 2, and so on.
 from collections import deque
 
 from engine import OPS, notation, topological_order
+from engine.kinds import is_whole
 
 __all__ = ["GraphTooLarge", "select_values", "consumers", "paths_to",
            "check_size", "count_nodes", "Fold", "fold", "within_depth",
@@ -75,7 +76,7 @@ def select_values(root, depth=None, around=None):
     around=v                 only those within ``depth`` (default 2) edges of v,
                              inputs and consumers alike
     """
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int)
+    if depth is not None and (not is_whole(depth)
                               or depth < 0):
         raise ValueError(f"depth must be a whole number >= 0, got {depth!r}")
     if around is not None:
