@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from engine import Value
+
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -116,3 +118,17 @@ def no_dot_on_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(empty))
     monkeypatch.delenv("CHAINRULE_RENDERER", raising=False)
     return empty
+
+
+def small_graph():
+    """L = a·a with a = tanh(w·x + b): every node labelled, a reached along two edges."""
+    x, w, b = Value(2.0, label="x"), Value(-0.5, label="w"), Value(0.3, label="b")
+    wx = w * x
+    wx.label = "wx"
+    z = wx + b
+    z.label = "z"
+    a = z.tanh()
+    a.label = "a"
+    loss = a * a
+    loss.label = "L"
+    return loss

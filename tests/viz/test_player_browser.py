@@ -10,6 +10,7 @@ import math
 import shutil
 
 import pytest
+from conftest import small_graph
 
 import engine
 from engine import Value
@@ -97,20 +98,6 @@ def open_page(browser, tmp_path):
     yield open_
     for context in pages:
         context.close()
-
-
-def small_graph():
-    """L = a·a with a = tanh(w·x + b), every node labelled."""
-    x, w, b = Value(2.0, label="x"), Value(-0.5, label="w"), Value(0.3, label="b")
-    wx = w * x
-    wx.label = "wx"
-    z = wx + b
-    z.label = "z"
-    a = z.tanh()
-    a.label = "a"
-    loss = a * a
-    loss.label = "L"
-    return loss
 
 
 def backward_order_and_grads():

@@ -5,25 +5,12 @@ import json
 import re
 
 import pytest
+from conftest import small_graph
 
 import engine
 from engine import Value
 from viz import GraphTooLarge, step_through
 from viz.labels import number
-
-
-def small_graph():
-    """L = a·a with a = tanh(w·x + b): every node labelled, a reached along two edges."""
-    x, w, b = Value(2.0, label="x"), Value(-0.5, label="w"), Value(0.3, label="b")
-    wx = w * x
-    wx.label = "wx"
-    z = wx + b
-    z.label = "z"
-    a = z.tanh()
-    a.label = "a"
-    loss = a * a
-    loss.label = "L"
-    return loss
 
 
 class Groups(html.parser.HTMLParser):
