@@ -493,7 +493,7 @@ class _Picture:
         for entry in entries:
             text, attributes = entry[0], entry[1]
             cells.append((text if len(entry) > 2 else html_text(text),
-                          dict(attributes, cellpadding="2")))
+                          dict(attributes, cellpadding="6")))  # room for other fonts
         rows = [cells[i:i + 3] for i in range(0, len(cells), 3)]
         return labels.table(rows, border="0", cellspacing="3")
 
