@@ -218,6 +218,8 @@ class BackwardStep(NamedTuple):
         """
         lines = [f"step {self.index}: {_step_name(self.node)}, gradient {self.grad:.6g}"]
         for send in self.sends:
+            if send.parent.constant:
+                continue  # a number in the formula (the 2 in x²): nothing to learn there
             lines.append(f"  → {_step_name(send.parent)}: {self.grad:.6g} × "
                          f"{send.local_derivative:.6g} = {send.contribution:.6g}")
         return "\n".join(lines)

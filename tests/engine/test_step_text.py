@@ -25,3 +25,12 @@ def test_an_unlabelled_node_is_named_by_its_formula():
     first = str(next(out.backward_steps()))
     assert first.startswith("step 0: (6 + 1 = 7), gradient 1")
     assert "  → (x · 2 = 6): 1 × 1 = 1" in first
+
+
+def test_sends_to_constants_are_left_out_of_the_text():
+    x = Value(3.0, label="x")
+    out = x ** 2
+    out.label = "q"
+    first = next(out.backward_steps())
+    assert len(first.sends) == 2          # the record keeps both operands
+    assert str(first).splitlines()[1:] == ["  → x: 1 × 6 = 6"]
