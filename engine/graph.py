@@ -204,6 +204,7 @@ class BackwardStep(NamedTuple):
     grad: float       # d root / d node, complete at this step (this pass)
     sends: tuple      # one Send per parent, in operand order
     order: list       # all nodes in processing order (root first); order[index] is node
+    seed: float = 1.0  # the gradient the pass started from at the root (backward_steps(seed))
 
     def pending(self):
         """The nodes not processed yet."""
@@ -271,7 +272,7 @@ def backward_steps(root, gradient=1.0):
                 # start + this pass's sum so far: the same sum backward() makes
                 parent.grad = start[parent] + pass_grads[parent]
                 sends.append(Send(parent, local_derivative, contribution))
-        yield BackwardStep(index, node, g, tuple(sends), order)
+        yield BackwardStep(index, node, g, tuple(sends), order, float(gradient))
 
 
 def grad(output, inputs, create_graph=False):

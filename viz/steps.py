@@ -55,9 +55,9 @@ def step_state(record):
         g = unit[node]
         for parent, local in zip(node.parents, local_derivatives(node)):
             unit[parent] += g * (local or 0.0)
-    # The pass was seeded with ``gradient`` (1.0 unless given): record.grad is
-    # that seed times the unit-seeded gradient of the current node.
-    seed = record.grad / unit[record.node] if unit[record.node] else 1.0
+    # The pass was seeded with ``gradient`` (1.0 unless given), which the
+    # record carries: every gradient so far is that seed times the unit one.
+    seed = record.seed
     gradients = {node: seed * g for node, g in unit.items()}
     last_sender = {}   # node -> the step at which its last consumer sends to it
     for step, node in enumerate(order):

@@ -126,3 +126,23 @@ def test_step_that_is_not_a_record_is_a_type_error():
     loss = _expression()
     with pytest.raises(TypeError, match="backward_steps"):
         draw_dot(loss, step=3)
+
+
+def test_a_step_of_a_pass_seeded_with_3_shows_three_times_the_gradients_even_through_a_zero():
+    # relu at a negative input sends 0: the step's own gradient is 0, which used
+    # to make the frame guess the seed as 1
+    from viz.steps import step_state
+
+    a, b = Value(0.5, label="a"), Value(-2.0, label="b")
+    dead = (a * b).relu()
+    dead.label = "dead"
+    out = dead + a
+    out.label = "out"
+    records = list(out.backward_steps(3.0))
+    by_node = {r.node: r for r in records}
+    state = step_state(by_node[dead])           # dead's gradient is 3, what it sends is 0
+    assert state.gradients[a] == 3.0            # out sent 3 · 1 to a already
+    relu_input = dead.parents[0]
+    state = step_state(by_node[relu_input])     # a node whose own gradient is 0
+    assert by_node[relu_input].grad == 0.0
+    assert state.gradients[a] == 3.0 and state.gradients[dead] == 3.0
