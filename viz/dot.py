@@ -365,8 +365,10 @@ class _Picture:
 
     # -- writing the DOT -----------------------------------------------------------
     def draw(self, legend):
+        # remincross=false: Graphviz's second crossing pass over clusters would
+        # rotate the article's order inside a rank (z3_3, z3_4, z3_1, z3_2)
         graph_attr = {"rankdir": self.rankdir, "fontname": FONT, "nodesep": "0.12",
-                      "ranksep": "0.18", "newrank": "true"}
+                      "ranksep": "0.18", "newrank": "true", "remincross": "false"}
         if self.fit:
             graph_attr["size"] = f"{COLUMN_INCHES:.3f},1000"
         graph = graphviz.Digraph("chainrule", graph_attr=graph_attr,

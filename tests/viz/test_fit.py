@@ -138,6 +138,14 @@ def test_the_whole_graph_lists_inputs_neurons_weights_in_order(article_cost):
         assert len({round(places[name][0]) for name in parameters}) == 1   # one column
 
 
+def test_the_whole_graph_grouped_by_layer_keeps_the_neurons_in_order(article_cost):
+    net, C = article_cost
+    places = layout(draw_dot(C, group="layer", fold=False))
+    for l in (2, 3):
+        neurons = [f"z{l}_{j}" for j in range(1, 5)]
+        assert _top_to_bottom(places, neurons) == neurons
+
+
 def test_layers_read_left_to_right_when_grouped(article_cost):
     net, C = article_cost
     places = layout(draw_dot(C, group="layer"))
