@@ -252,12 +252,16 @@ function chainrulePlayer(root) {
       say(quiz.correct, "right");
       return;
     }
-    state.tries[k] = (state.tries[k] || 0) + 1;
+    var tries = state.tries[k] = (state.tries[k] || 0) + 1;
+    // Python wrote one message per try (they grow); the last one repeats.
+    var pick = function (messages) { return messages[Math.min(tries, messages.length) - 1]; };
+    var message = pick(quiz.hints);
     for (var i = 0; i < quiz.wrong.length; i++) {
       var wrong = quiz.wrong[i];
-      if (Math.abs(typed - wrong.value) <= wrong.tolerance) { say(wrong.message, "wrong"); return; }
+      if (Math.abs(typed - wrong.value) <= wrong.tolerance) { message = pick(wrong.messages); break; }
     }
-    say(quiz.other, "wrong");
+    if (tries >= quiz.attempts) message += " " + quiz.reveal;
+    say(message, "wrong");
   }
 
   function reveal() {
