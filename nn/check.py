@@ -156,13 +156,14 @@ def _growing(levels, expected):
     """Messages that grow by level, each level dropped if it would show ``expected``.
 
     levels -- the texts to add at each level ('' adds nothing); the message at
-    level k is the first k texts joined. A text that shows the expected number
-    (a formula that is just the answer, such as 1 for x + y, or values that
-    are) is left out, and the previous message is repeated instead.
+    level k is the first k texts joined. The first, the mistake in words, is
+    always said; a later text that shows the expected number (a formula that
+    is just the answer, such as 1 for x + y, or values that are) is left out,
+    and the previous message is repeated instead.
     """
     messages, shown = [], []
-    for text in levels:
-        if text and not _mentions(text, expected):
+    for level, text in enumerate(levels):
+        if text and (level == 0 or not _mentions(text, expected)):
             shown.append(text)
         messages.append(" ".join(shown))
     return tuple(messages)
@@ -339,7 +340,7 @@ def local_answer(consumer, index, name, attempts=ATTEMPTS):
         if value is None:
             continue
         said = op.show_mistake(mistake, names, out=parenthesized(name(consumer)))
-        first = f"That is {said}." if " instead of " in said else f"That is {said}, not {goal}."
+        first = f"That is {said}, not {goal}." if said.endswith("itself") else f"That is {said}."
         wrong.append((mistake.name, value, _growing([first, rule, numbers], expected)))
     for j, other in enumerate(parents):
         if other is not parent and not _is_constant(other):
