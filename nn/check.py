@@ -475,36 +475,51 @@ class GivenFactor(NamedTuple):
     run: tuple
 
 
+_MATCHING_WORK = 500_000  # ways to try, at most, to match factors to runs (well under a second)
+
+
 def _runs(values, given, labelled):
     """Split values (a path's factors) into one run of consecutive ones per given number.
 
     Returns (mismatches, [(start, stop), ...]) with the fewest given numbers
     that differ from the product of their run; among those, the most runs
     that end at a labelled node (labelled[j]: the node below factor j − 1),
-    then longer runs first. None if there are more numbers than factors.
+    then longer runs first. None if there are more numbers than factors, or
+    too many ways to try (_MATCHING_WORK).
     """
     m, k = len(values), len(given)
     if k == 0 or k > m:
         return None
-    best = {}  # (i, j) -> (score, runs) for given[i:] on values[j:]
+    if k == m:  # one number per factor: nothing to choose
+        return (sum(not close(g, v) for g, v in zip(given, values)),
+                [(j, j + 1) for j in range(m)])
+    if k * (m - k + 1) ** 2 > _MATCHING_WORK:
+        return None
+    # Dynamic programming from the end: best[(i, j)] = (score, stop) for
+    # given[i:] on values[j:], where the run of given[i] is values[j:stop].
+    best = {(k, m): ((0, 0), None)}
     for i in range(k - 1, -1, -1):
         for j in range(i, m - (k - i) + 1):
-            found = None
-            last = m if i == k - 1 else m - (k - i - 1)
-            for stop in range(last, j, -1):  # the longest run first
-                if i < k - 1 and stop >= m:
+            found, product = None, 1.0
+            for stop in range(j + 1, m - (k - i - 1) + 1):
+                product *= values[stop - 1]
+                rest = best.get((i + 1, stop))
+                if rest is None:
                     continue
-                rest = ((0, 0), ()) if i == k - 1 else best.get((i + 1, stop))
-                if rest is None or (i == k - 1 and stop != m):
-                    continue
-                miss = 0 if close(given[i], math.prod(values[j:stop])) else 1
+                miss = 0 if close(given[i], product) else 1
                 score = (rest[0][0] + miss, rest[0][1] - (stop < m and labelled[stop]))
-                if found is None or score < found[0]:
-                    found = (score, ((j, stop),) + rest[1])
+                if found is None or score <= found[0]:  # a tie goes to the longer run
+                    found = (score, stop)
             if found is not None:
                 best[(i, j)] = found
-    found = best.get((0, 0))
-    return None if found is None else (found[0][0], list(found[1]))
+    if (0, 0) not in best:
+        return None
+    runs, j = [], 0
+    for i in range(k):
+        stop = best[(i, j)][1]
+        runs.append((j, stop))
+        j = stop
+    return best[(0, 0)][0][0], runs
 
 
 def _match(explanation, given):
@@ -533,6 +548,9 @@ def _run_factor(path, start, stop, name):
                   latex)
 
 
+_LONG_RUN = 8
+
+
 def run_answer(path, start, stop, name, output_name, position, others=()):
     """The Answer for the learner's factor number ``position`` (from 1), which stands
     for path.factors[start:stop]: the local derivative of one edge, or the product
@@ -548,7 +566,9 @@ def run_answer(path, start, stop, name, output_name, position, others=()):
     expected = factor.value
     label = f"factor {position}, {factor.text}"
     wrong = []
-    for r, f in enumerate(run):
+    # (a factor spanning more than _LONG_RUN edges gets only the mistakes of
+    # the whole: checking each part's would take long and say little)
+    for r, f in enumerate(run if len(run) <= _LONG_RUN else ()):
         rest = math.prod(g.value for q, g in enumerate(run) if q != r)
         local = local_answer(f.child, f.index, name)
         where = label if len(run) == 1 else f"{label}, in its part {f.text}"
@@ -556,7 +576,7 @@ def run_answer(path, start, stop, name, output_name, position, others=()):
             said = tuple(f"{where}: {m}" for m in messages)
             said = tuple(m if not _mentions(m, expected) else said[0] for m in said)
             wrong.append((mistake, value * rest, said))
-    if len(run) > 1:
+    if 1 < len(run) <= _LONG_RUN:
         for r, f in enumerate(run):
             wrong.append(("missing_factor", math.prod(g.value for q, g in enumerate(run)
                                                       if q != r),
@@ -600,12 +620,17 @@ def _given_factors(explanation, given):
     products = [math.prod(f.value for f in path.factors[a:b]) for a, b in runs]
     found = []
     for position, ((start, stop), number) in enumerate(zip(runs, given), start=1):
-        others = [(f"factor {j}, {_run_factor(path, a, b, name).text}", products[j - 1])
-                  for j, (a, b) in enumerate(runs, start=1) if j != position]
-        answer = run_answer(path, start, stop, name, out_name, position, others)
-        found.append(GivenFactor(number, _run_factor(path, start, stop, name),
-                                 answer.diagnose(number, attempt=2),
-                                 _covers(path, start, stop, name),
+        factor = _run_factor(path, start, stop, name)
+        if close(number, factor.value):
+            diagnosis = Diagnosis("correct", f"Correct: factor {position}, {factor.text}.")
+        else:
+            # given in the wrong order: the value of a factor near it
+            others = [(f"factor {j}, {_run_factor(path, a, b, name).text}", products[j - 1])
+                      for j, (a, b) in enumerate(runs, start=1)
+                      if j != position and abs(j - position) <= _LONG_RUN]
+            answer = run_answer(path, start, stop, name, out_name, position, others)
+            diagnosis = answer.diagnose(number, attempt=2)
+        found.append(GivenFactor(number, factor, diagnosis, _covers(path, start, stop, name),
                                  tuple(path.factors[start:stop])))
     return found
 
@@ -651,8 +676,12 @@ class DerivationReport:
         if not factors:
             return "You gave no factors."
         names = ", ".join(f.text for f in path.factors)
-        return (f"You gave {len(factors)} factors; the path "
-                f"{' ← '.join(self.explanation.name(n) for n in path)} has "
+        route = " ← ".join(self.explanation.name(n) for n in path)
+        if len(factors) < len(path.factors):
+            return (f"Your {len(factors)} factors could be matched to the "
+                    f"{len(path.factors)} of the path {route} in too many ways to try; "
+                    f"give one factor per edge: {names}.")
+        return (f"You gave {len(factors)} factors; the path {route} has "
                 f"{len(path.factors)}: {names}. Each factor you give stands for one "
                 "of them or for a product of consecutive ones.")
 

@@ -344,3 +344,28 @@ def test_a_derivation_along_the_second_of_two_paths_is_matched():
     assert report.factors and all(f.diagnosis for f in report.factors)
     assert report.factors[0].covers == "r ← q"
     assert report.product.mistake == "one_path"
+
+
+def chain(length):
+    x = Value(0.3, label="x")
+    node = x
+    for _ in range(length):
+        node = (node * 0.9).tanh()
+    return node, x
+
+
+def test_a_long_chain_with_coarse_factors_is_matched_by_runs():
+    out, x = chain(20)
+    factors = [f.value for f in nn.explain(out, x).paths[0].factors]  # 40 edges
+    coarse = [math.prod(factors[0:13]), math.prod(factors[13:30]), math.prod(factors[30:])]
+    report = check_derivation(out, x, factors=coarse)
+    assert report, str(report)
+    assert [len(f.run) for f in report.factors] == [13, 17, 10]
+
+
+def test_too_many_ways_to_match_is_said_not_tried():
+    out, x = chain(400)  # 800 edges: one factor per edge is checked, three are not tried
+    factors = [f.value for f in nn.explain(out, x, limit=10).paths[0].factors]
+    assert check_derivation(out, x, factors=factors)
+    report = check_derivation(out, x, factors=[1.0, 2.0, 3.0])
+    assert not report and "too many ways to try" in report.problem
