@@ -113,6 +113,11 @@ def _questions(cost, explanation, attempts):
             answer.attempts = attempts
         else:
             answer = gradient_answer(node_goal, gradients[node], terms, attempts=attempts)
+        # The edges off this path were not asked: what they send is given.
+        others = [f"{t.upstream_name} · {t.local_name} = {t.contribution:.4g}"
+                  for (c, _), t in zip(consumers[node], terms) if c is not factor.child]
+        if others:
+            answer.prompt += "\n  where the other edges into it send " + ", ".join(others)
         questions.append((f"the gradient {node_goal}, upstream × local", answer))
     return questions
 

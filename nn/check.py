@@ -421,7 +421,7 @@ def gradient_answer(goal, expected, terms, paths=(), attempts=ATTEMPTS):
                       attempts=attempts)
     names = gradient_line(goal, None, terms)
     numbers = f"With the numbers: {goal} = {_products(terms)} = ?"
-    several = len(terms) > 1 or len(paths) > 1
+    several = len(terms) > 1
     wrong = []
     for t in terms:
         wrong.append(("forgot_upstream", t.local, _growing(

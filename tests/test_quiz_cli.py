@@ -163,3 +163,15 @@ def test_demo_writes_the_page_and_says_how_to_open_it(tmp_path, monkeypatch, cap
     text = page.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and 'data-label="w2_22"' in text
     assert "the paths to (w_22)^2" in text and '"quiz":true' in text
+
+
+def test_a_gradient_with_edges_off_the_path_is_given_what_they_send(monkeypatch, capsys):
+    status, out = run(monkeypatch, capsys, ["0.1"] * 40, argv=("quiz", "w1_23"))
+    assert status == 0
+    question = out[out.index("the gradient dC/d(a_2)^2"):]
+    assert "where the other edges into it send dC/d(z_4)^3 · d(z_4)^3/d(a_2)^2 = " in question
+
+
+def test_attempts_can_be_chosen(monkeypatch, capsys):
+    status, out = run(monkeypatch, capsys, ["7"] * 7, argv=("quiz", "--attempts", "1"))
+    assert status == 0 and out.count("The answer:") == 7 and "0 of 7 right" in out
