@@ -225,6 +225,9 @@ class Answer:
     """The right value of one number a learner is asked for, and the usual wrong ones.
 
     goal     -- what is asked, 'dC/d(z_2)^3' or 'd(a_2)^3/d(z_2)^3'
+    formula  -- for a local derivative, the op table's formula in the operands'
+                names, '1 − tanh²((z_2)^3)'; constant -- True where it is a
+                number (1 and −1 of x + y, x − y): nothing to work out
     prompt   -- the question as shown: 'd(a_2)^3/d(z_2)^3 = ?   where (a_2)^3 = ...'
     values   -- [(name, value)] of the numbers the prompt offers (the operands')
     expected -- the right value (shown only by ``reveal``)
@@ -255,6 +258,8 @@ class Answer:
         self.correct = correct or f"Correct: that is {goal}."
         self.attempts = attempts
         self.values = list(values)
+        self.formula = ""       # a local derivative's formula in the operands' names
+        self.constant = False   # True where that formula is a number (the 1 of x + y)
 
     def diagnose(self, typed, attempt=1):
         """The Diagnosis of a typed number at wrong try number ``attempt`` (from 1)."""
@@ -275,7 +280,7 @@ class Answer:
 
         {"goal", "prompt", "values": [{"name", "value"}], "expected", "tolerance",
          "correct", "wrong": [{"mistake", "value", "tolerance", "messages"}],
-         "hints", "reveal", "attempts"}. The page compares the typed number
+         "hints", "reveal", "attempts", "constant"}. The page compares the typed number
         with "expected" and then each "wrong" value (within its tolerance),
         and shows messages[try − 1] (or hints[try − 1]), the last repeating.
         """
@@ -286,7 +291,8 @@ class Answer:
                 "wrong": [{"mistake": w.mistake, "value": w.value,
                            "tolerance": tolerance(w.value), "messages": list(w.messages)}
                           for w in self.wrong],
-                "hints": list(self.hints), "reveal": self.reveal, "attempts": self.attempts}
+                "hints": list(self.hints), "reveal": self.reveal, "attempts": self.attempts,
+                "constant": self.constant}
 
     def __repr__(self):
         return f"<Answer {self.goal}: {len(self.wrong)} usual mistakes>"
@@ -357,8 +363,11 @@ def local_answer(consumer, index, name, attempts=ATTEMPTS):
     hints = _growing([first, rule, numbers], expected)
     reveal = f"{goal} = {formula}" + (f" = {with_values}" if numbers else "") \
         + ("" if _reads_as_number(formula) else f" = {_number(expected)}")
-    return Answer(goal, expected, wrong, hints, reveal, prompt=prompt,
-                  correct=f"Correct: {goal} = {formula}.", attempts=attempts, values=values)
+    answer = Answer(goal, expected, wrong, hints, reveal, prompt=prompt,
+                    correct=f"Correct: {goal} = {formula}.", attempts=attempts, values=values)
+    answer.formula = formula
+    answer.constant = _reads_as_number(formula)
+    return answer
 
 
 def _with_values(op, index, operands, out):
