@@ -44,7 +44,7 @@ from nn.explain import Factor, derivative_name, explain, local_formula, parenthe
 __all__ = ["check_derivation", "DerivationReport", "GivenFactor", "Answer", "Diagnosis",
            "WrongAnswer", "Term", "gradient_answer", "gradient_line", "local_answer",
            "run_answer", "param_answer", "term", "tolerance", "close", "gradient_name",
-           "read_number", "ATTEMPTS"]
+           "read_number", "NUMBER_PATTERN", "TYPING_HINTS", "ATTEMPTS"]
 
 SIGNIFICANT_DIGITS = 3
 RELATIVE = 1e-3
@@ -81,8 +81,25 @@ def _n(x):
 # -- reading a typed number -----------------------------------------------------
 
 _DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_TYPED = re.compile(rf"({_DECIMAL})(?:/({_DECIMAL}))?")
+# The whole of what is typed, once spaces are gone and − is '-': a decimal, or
+# a decimal '/' a decimal. The same text is a JavaScript regular expression
+# (new RegExp("^(?:" + NUMBER_PATTERN + ")$")), for the page to mirror.
+NUMBER_PATTERN = rf"({_DECIMAL})(?:/({_DECIMAL}))?"
+_TYPED = re.compile(NUMBER_PATTERN)
 _WHITESPACE = re.compile(r"\s+")
+
+# Why a typed text is not a number, in words without a digit (so no hint is
+# ever an answer); the page shows the same words.
+TYPING_HINTS = {
+    "empty": "type a number",
+    "comma": "use a point as the decimal separator, not a comma",
+    "commas": "write it without commas",
+    "fraction_bars": "use at most one fraction bar /",
+    "zero_denominator": "a fraction cannot divide by zero",
+    "not_finite": "type a finite number",
+    "other": "use digits, an optional minus sign, a decimal point, an exponent written "
+             "with e, or one fraction bar /",
+}
 
 
 def read_number(text):
@@ -96,12 +113,19 @@ def read_number(text):
        between them. A decimal is an optional sign (+ or -), then digits with
        an optional point and more digits, or a point and digits, then an
        optional exponent (e or E, an optional sign, digits). As a regular
-       expression for each side: ``[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?``
+       expression for each side: ``[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?``;
+       for the whole, ``NUMBER_PATTERN`` (valid in JavaScript too).
     4. A fraction's denominator is not zero, and the result is finite.
 
     Anything else raises ValueError: "'0,5' is not a number: use a point as
-    the decimal separator, not a comma". The hint after the colon contains no
-    digit, so it can never be taken for an answer. Nothing is evaluated.
+    the decimal separator, not a comma". The hint after the colon is one of
+    ``TYPING_HINTS``, chosen in this order: nothing left -> "empty"; a comma,
+    and the text reads as a number with points for commas -> "comma", else
+    "commas"; more than one '/' -> "fraction_bars"; inf, infinity or nan (any
+    case, any sign) -> "not_finite"; anything else -> "other". A zero
+    denominator is "zero_denominator", a result too large "not_finite". No
+    hint contains a digit, so none can be taken for an answer. Nothing is
+    evaluated.
     """
     shown = str(text).strip()
     compact = _WHITESPACE.sub("", str(text)).replace("\u2212", "-")
@@ -112,27 +136,26 @@ def read_number(text):
     value = float(numerator)
     if denominator is not None:
         if float(denominator) == 0.0:
-            raise ValueError(f"{shown!r} is not a number: a fraction cannot divide by zero")
+            raise ValueError(f"{shown!r} is not a number: {TYPING_HINTS['zero_denominator']}")
         value = value / float(denominator)
     if not math.isfinite(value):
-        raise ValueError(f"{shown!r} is not a number: type a finite number")
+        raise ValueError(f"{shown!r} is not a number: {TYPING_HINTS['not_finite']}")
     return value
 
 
 def _typing_hint(compact):
-    """Why a typed text is not a number, in words without a digit."""
+    """Why a typed text is not a number: one of TYPING_HINTS."""
     if not compact:
-        return "type a number"
+        return TYPING_HINTS["empty"]
     if "," in compact:
         if _TYPED.fullmatch(compact.replace(",", ".")):
-            return "use a point as the decimal separator, not a comma"
-        return "write it without commas"
+            return TYPING_HINTS["comma"]
+        return TYPING_HINTS["commas"]
     if compact.count("/") > 1:
-        return "use at most one fraction bar /"
+        return TYPING_HINTS["fraction_bars"]
     if compact.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-        return "type a finite number"
-    return ("use digits, an optional minus sign, a decimal point, an exponent written "
-            "with e, or one fraction bar /")
+        return TYPING_HINTS["not_finite"]
+    return TYPING_HINTS["other"]
 
 
 def _mentions(text, number):
