@@ -274,7 +274,7 @@ class _Picture:
     def value_node(self, value):
         """(label, attributes) of a Value's box: label, data and grad, one per line."""
         kind = self.kind(value)
-        attributes = {"shape": "box", "margin": "0.03,0.02", "class": f"value {kind}"}
+        attributes = {"shape": "box", "margin": "0.05,0.03", "class": f"value {kind}"}
         attributes.update({k: v for k, v in KINDS[kind].items() if k != "meaning"})
         cells = []
         if value.label:
@@ -349,7 +349,10 @@ class _Picture:
             attributes.update(color=HIGHLIGHT, penwidth="3", fontcolor=HIGHLIGHT)
             attributes["class"] += " highlight"
         if texts:
-            attributes["label"] = html_label(html_text("\n".join(texts)))
+            # padded, so a label beside a thick edge (top to bottom) stays clear of it
+            text = html_text("\n".join(texts))
+            attributes["label"] = html_label(labels.table([[(text, {})]], border="0",
+                                                          cellpadding="2"))
         return attributes
 
     # -- where things go -----------------------------------------------------------
@@ -375,17 +378,18 @@ class _Picture:
                 continue
             placed = [level[self.ids[p]] + self.gap(p, value) for p in value.parents
                       if self.ids.get(p) in level]
-            if placed:
-                level[self.ids[value] + "op"] = max(placed)
-                level[self.ids[value]] = level[self.ids[value] + "op"] + 1
-        # Consumers first: each source, and each op none of whose operands is
-        # drawn, just before its first consumer (not far away at the start).
+            level[self.ids[value] + "op"] = max(placed, default=1)
+            level[self.ids[value]] = level[self.ids[value] + "op"] + 1
+        # Consumers first: each source just before its first consumer's op, and so
+        # is a Value none of whose operands is drawn (with its op), not at the start.
         for value in reversed(self.values):
-            if self.ids[value] not in level:
-                ranks = [level[self.ids[c] + "op"] - 1 for c in self.values
-                         if c in self.expanded and value in c.parents]
-                level[self.ids[value]] = min(ranks, default=0)
-                if value in self.expanded:
+            loose = value in self.expanded and not any(p in self.ids for p in value.parents)
+            if self.ids[value] not in level or loose:
+                ranks = [level[self.ids[c] + "op"] - (self.gap(value, c) if loose else 1)
+                         for c in self.values if c in self.expanded and value in c.parents]
+                if ranks or not loose:
+                    level[self.ids[value]] = min(ranks, default=0)
+                if ranks and loose:
                     level[self.ids[value] + "op"] = level[self.ids[value]] - 1
         for n, folded in enumerate(self.folds):
             level[f"fold{n}"] = level[self.ids[folded.consumer] + "op"] - 1
@@ -485,7 +489,7 @@ class _Picture:
         for node_id, _ in self.node_order():
             ranks.setdefault(level[node_id], []).append(node_id)
         for n, (_, members) in enumerate(sorted(ranks.items())):
-            if self.groups:
+            if self.groups and self.rankdir in ("LR", "RL"):
                 members = members[::-1]
             with graph.subgraph(name=f"rank{n}") as rank:
                 rank.attr(rank="same")
