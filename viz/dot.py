@@ -357,10 +357,21 @@ class _Picture:
 
     # -- where things go -----------------------------------------------------------
     def node_order(self):
-        """[(DOT node id, value)] in the article's order, folds after their neuron."""
+        """[(DOT node id, value)] in the article's order, folds after their neuron.
+
+        Values the article does not place come in the order their ops take
+        them: w before x in w·x, a before y in a − y.
+        """
+        operand_order = {}
+        for value in self.values:
+            for parent in value.parents:
+                operand_order.setdefault(parent, len(operand_order))
+
         def key(value, slot):
             place = article_key(value.label, self.last_layer) if value.label else None
-            return (0, place, slot, 0) if place else (1, (), slot, self.ids[value])
+            if place:
+                return (0, place, slot, 0)
+            return (1, (), slot, operand_order.get(value, len(self.values)))
         nodes = []
         for value in self.values:
             nodes.append((key(value, 0), self.ids[value], value))
