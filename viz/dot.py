@@ -74,7 +74,7 @@ KINDS = {
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#f2f2f2",
             "margin": "0.02,0.01", "fontsize": FONT_SIZE, "height": "0.3", "width": "0.3"}
 FOLD_STYLE = {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f2f2f2",
-              "color": "#8c8c8c", "fontcolor": "#444444", "margin": "0.06,0.03"}
+              "color": "#8c8c8c", "fontcolor": "#444444", "margin": "0.08,0.03"}
 HIGHLIGHT = "#d62728"   # the chain-rule paths
 CURRENT = "#ff7f0e"     # the node a backward step is processing
 PENDING = "#8c8c8c"     # gradients still growing
