@@ -360,12 +360,14 @@ class _Picture:
         """[(DOT node id, value)] in the article's order, folds after their neuron.
 
         Values the article does not place come in the order their ops take
-        them: w before x in w·x, a before y in a − y.
+        them, read from the root down: w before x in w·x, a before y in a − y.
         """
-        operand_order = {}
-        for value in self.values:
-            for parent in value.parents:
-                operand_order.setdefault(parent, len(operand_order))
+        operand_order, stack = {}, [self.root]
+        while stack:
+            value = stack.pop()
+            if value not in operand_order and value in self.ids:
+                operand_order[value] = len(operand_order)
+                stack.extend(reversed(value.parents))   # the first operand next
 
         def key(value, slot):
             place = article_key(value.label, self.last_layer) if value.label else None
