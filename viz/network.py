@@ -89,7 +89,7 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                 # at the neuron's lower right; under the last layer's, so the
                 # drawing ends at its neurons
                 bias_x, bias_y = ((x, y - 0.85) if l == last
-                                  else (x + 0.55, y - NEURON_GAP * 0.2))
+                                  else (x + 0.6, y - NEURON_GAP * 0.25))
                 graph.node(f"b{l}_{j}", _bias_label(bias, precision, show_grad),
                            pos=_pin(bias_x, bias_y), shape="plaintext",
                            style="filled", fillcolor="#ffffffd0", width="0", height="0",

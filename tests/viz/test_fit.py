@@ -278,6 +278,25 @@ def test_network_labels_do_not_overlap(network):
             assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0, (a, b)
 
 
+def test_network_labels_keep_off_the_neurons(network):
+    """No weight or bias label covers a neuron's circle (and so its activation)."""
+    import pygraphviz
+
+    net, _ = network
+    drawing = draw_network(net)
+    graph = pygraphviz.AGraph(string=drawing.source)
+    graph.layout(prog=drawing.engine)
+    neurons = []
+    for node in graph.nodes():
+        if "neuron" in (node.attr.get("class") or "").split():
+            x, y = map(float, node.attr["pos"].rstrip("!").split(","))
+            neurons.append((str(node), x, y, float(node.attr["width"]) * 72 / 2))
+    for label, (x0, y0, x1, y1) in _boxes(drawing).items():
+        for neuron, x, y, radius in neurons:
+            nearest_x, nearest_y = min(max(x, x0), x1), min(max(y, y0), y1)
+            assert (nearest_x - x) ** 2 + (nearest_y - y) ** 2 > radius ** 2, (label, neuron)
+
+
 def test_each_weight_label_sits_on_its_own_edge(network):
     net, _ = network
     drawing = draw_network(net)
