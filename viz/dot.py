@@ -9,9 +9,11 @@ with its symbol from the op table, between its inputs and its result:
 An operand used twice (``a + a``) gets two edges, one per operand slot, so
 every edge is one term of the chain rule.
 
-The picture reads in the article's order: inputs x_1 … x_n from the top,
-neurons j = 1 … n in turn, each neuron's weights w_j1 … w_jm and then b_j.
-A large graph (a network's cost) is folded to what fits a notebook column:
+The picture reads in the article's order: inputs x_1 … x_n from the top (from
+the left when it is drawn top to bottom), neurons j = 1 … n in turn, each
+neuron's weights w_j1 … w_jm and then b_j. It fits an 840-px notebook column
+with text of at least 10 px: left to right when that fits, else top to bottom.
+A large graph (a network's cost) is folded to what fits the column:
 the highlighted path, the node a backward step processes, or (with nothing
 highlighted) what lies near the root; the rest becomes grey "folded" boxes.
 ``fold=False`` draws everything.
@@ -397,13 +399,16 @@ class _Picture:
         # is a Value none of whose operands is drawn (with its op), not at the start.
         for value in reversed(self.values):
             loose = value in self.expanded and not any(p in self.ids for p in value.parents)
-            if self.ids[value] not in level or loose:
-                ranks = [level[self.ids[c] + "op"] - (self.gap(value, c) if loose else 1)
-                         for c in self.values if c in self.expanded and value in c.parents]
-                if ranks or not loose:
-                    level[self.ids[value]] = min(ranks, default=0)
-                if ranks and loose:
+            if self.ids[value] in level and not loose:
+                continue
+            ranks = [level[self.ids[c] + "op"] - (self.gap(value, c) if loose else 1)
+                     for c in self.values if c in self.expanded and value in c.parents]
+            if ranks:
+                level[self.ids[value]] = min(ranks)
+                if loose:
                     level[self.ids[value] + "op"] = level[self.ids[value]] - 1
+            elif self.ids[value] not in level:
+                level[self.ids[value]] = 0
         for n, folded in enumerate(self.folds):
             level[f"fold{n}"] = level[self.ids[folded.consumer] + "op"] - 1
         return level
@@ -567,18 +572,19 @@ def _direction(picture, legend):
     if not picture.fit:
         return "LR", True
     widest = COLUMN_INCHES * 72 / SMALLEST_SCALE
-    widths = {}
     picture.fit = False
     try:
-        for direction in ("LR", "TB"):
-            picture.rankdir = direction
-            widths[direction] = _width(picture.draw(legend))
-            if widths[direction] is None or widths["LR"] <= widest:
-                return "LR", True
+        picture.rankdir = "LR"
+        across = _width(picture.draw(legend))
+        if across is None or across <= widest:
+            return "LR", True
+        picture.rankdir = "TB"
+        down = _width(picture.draw(legend))
     finally:
         picture.fit = True
-    direction = min(widths, key=widths.get)
-    return direction, widths[direction] <= widest
+    if down is None or down >= across:
+        return "LR", False
+    return "TB", down <= widest
 
 
 def _width(drawing):

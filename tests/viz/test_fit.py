@@ -219,6 +219,16 @@ def test_a_path_too_long_for_the_column_is_drawn_top_to_bottom(article_cost):
     assert _rankdir(draw_dot(C, highlight=net.weight(2, 2, 2), rankdir="LR")) == "LR"
 
 
+def test_without_a_renderer_a_drawing_is_still_made_left_to_right(no_dot_on_path, monkeypatch,
+                                                                   article_cost):
+    import sys
+
+    net, C = article_cost
+    monkeypatch.setitem(sys.modules, "pygraphviz", None)   # nothing can lay it out
+    drawing = draw_dot(C, highlight=net.weight(2, 2, 2))
+    assert _rankdir(drawing) == "LR" and "w2_22" in drawing.source
+
+
 @pytest.mark.parametrize("rankdir", [None, "LR"])
 def test_layers_read_in_order_when_grouped(article_cost, rankdir):
     """Layer 3 wholly before layer 4's weights along the flow (left to right, or top
