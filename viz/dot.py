@@ -9,15 +9,18 @@ with its symbol from the op table, between its inputs and its result:
 An operand used twice (``a + a``) gets two edges, one per operand slot, so
 every edge is one term of the chain rule.
 
-The picture reads in the article's order: inputs x_1 … x_n from the top,
-neurons j = 1 … n in turn, each neuron's weights w_j1 … w_jm and then b_j.
-A large graph (a network's cost) is folded to what fits a notebook column:
+The picture reads in the article's order: inputs x_1 … x_n from the top (from
+the left when it is drawn top to bottom), neurons j = 1 … n in turn, each
+neuron's weights w_j1 … w_jm and then b_j. It fits an 840-px notebook column
+with text of at least 10 px: left to right when that fits, else top to bottom.
+A large graph (a network's cost) is folded to what fits the column:
 the highlighted path, the node a backward step processes, or (with nothing
 highlighted) what lies near the root; the rest becomes grey "folded" boxes.
 ``fold=False`` draws everything.
 """
 
 import re
+import textwrap
 
 import graphviz
 
@@ -28,6 +31,7 @@ from viz import labels
 from viz.drawing import Drawing
 from viz.groups import article_key, assign_groups, group_title, highest_layer, is_input_label
 from viz.labels import html_label, html_text, number
+from viz.render import RenderError
 from viz.select import (
     FOLD_ABOVE,
     FOLD_DEPTH,
@@ -44,10 +48,15 @@ __all__ = ["draw_dot", "KINDS", "COLUMN_INCHES"]
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 FONT = "Helvetica"
-# A notebook column is 1,100 px = 825 pt wide; a folded drawing wider than
-# that is scaled down to it (its text stays >= 10 px: see tests/viz/test_fit.py).
-COLUMN_INCHES = 825 / 72
+# A notebook column is 840 px = 630 pt wide (JupyterLab's, at a 1280-px window
+# with the file browser open). A drawing wider than that is scaled down to it;
+# its text stays >= 10 px (see tests/viz/test_fit.py) as long as the scale is
+# at least SMALLEST_SCALE, so a drawing is laid out top to bottom when left to
+# right would need a smaller one.
+COLUMN_INCHES = 630 / 72
 FONT_SIZE = "10"   # points: 13.3 px, and still 10 px when scaled to 0.75
+SMALLEST_SCALE = 0.75
+FOLD_LINE = 14     # characters: a fold box's lines are wrapped to about a Value's width
 
 # What each kind of Value looks like. 'class' reaches the SVG (class="node
 # parameter"), so drawings can be styled or inspected.
@@ -65,20 +74,22 @@ KINDS = {
                      "meaning": "output (what is differentiated)"},
 }
 OP_STYLE = {"shape": "ellipse", "style": "filled", "fillcolor": "#f2f2f2",
-            "margin": "0.02,0.01", "fontsize": FONT_SIZE, "height": "0.3"}
+            "margin": "0.02,0.01", "fontsize": FONT_SIZE, "height": "0.3", "width": "0.3"}
 FOLD_STYLE = {"shape": "box", "style": "rounded,filled,dashed", "fillcolor": "#f2f2f2",
-              "color": "#8c8c8c", "fontcolor": "#444444", "margin": "0.06,0.03"}
+              "color": "#8c8c8c", "fontcolor": "#444444", "margin": "0.08,0.03"}
 HIGHLIGHT = "#d62728"   # the chain-rule paths
 CURRENT = "#ff7f0e"     # the node a backward step is processing
 PENDING = "#8c8c8c"     # gradients still growing
 
 
-def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=None,
+def draw_dot(root, rankdir=None, show_grad=True, show_local=False, highlight=None,
              group=None, max_nodes=2000, precision=4, step=None, depth=None,
              around=None, legend=None, fold=None):
     """Draw the computation graph of ``root``; returns a Drawing (SVG in Jupyter).
 
-    rankdir     'LR' (left to right, the default), 'TB', 'RL' or 'BT'
+    rankdir     'LR' (left to right), 'TB' (top to bottom), 'RL' or 'BT'; None (the
+                default): 'LR' when that fits a notebook column with text of at
+                least 10 px, else 'TB' when that is narrower
     show_grad   write grad on every Value
     show_local  write on every edge input -> op the local derivative
                 d(out)/d(input): the op table's formula and its value
@@ -97,18 +108,33 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
     fold        None (the default): fold a graph of more than 60 nodes so that it
                 fits a notebook column — keep the highlighted path (or the step's
                 node, or what is within 3 edges of root) with the operands its
-                local derivatives name, fold the rest into grey boxes. True
-                always folds; False draws the whole graph, however wide.
+                local derivatives name, fold the rest into grey boxes; with a
+                highlight or a step, fold a smaller graph too when it would not
+                fit the column otherwise. True always folds; False draws the
+                whole graph, however wide.
     """
     _check_arguments(root, rankdir, precision, max_nodes, fold)
     values = select_values(root, depth=depth, around=around)
-    fit = fold is not False   # scale to the column, unless the whole graph was asked for
-    if fold is None:
-        fold = sum(count_nodes(values)) > FOLD_ABOVE
+    options = dict(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
+                   highlight=highlight, group=group, max_nodes=max_nodes,
+                   precision=precision, step=step, legend=legend)
+    if fold is None and sum(count_nodes(values)) <= FOLD_ABOVE:
+        picture, legend, fits = _arrange(root, values, fold=False, fit=True, **options)
+        if fits or (highlight is None and step is None):
+            return picture.draw(legend)
+        # the path (or the step) is what the drawing is for: fold the rest
+    picture, legend, _ = _arrange(root, values, fold=fold is not False,
+                                  fit=fold is not False, **options)
+    return picture.draw(legend)
+
+
+def _arrange(root, values, rankdir, show_grad, show_local, highlight, group, max_nodes,
+             precision, step, legend, fold, fit):
+    """(picture, legend, fits): what draw_dot draws, laid out to fit a column if ``fit``."""
     if not fold:
         check_size(values, max_nodes)
-    picture = _Picture(root, values, rankdir, show_grad, show_local, precision)
-    picture.fit = fit
+    picture = _Picture(root, values, rankdir or "LR", show_grad, show_local, precision)
+    picture.fit = fit   # scale to the column, unless the whole graph was asked for
     if highlight is not None:
         picture.highlight(highlight)
     if step is not None:
@@ -120,14 +146,18 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
         picture.group(group)
     if legend is None:
         legend = bool(highlight is not None or step is not None or group or picture.folds)
-    return picture.draw(legend)
+    fits = True
+    if rankdir is None:
+        picture.rankdir, fits = _direction(picture, legend)
+    return picture, legend, fits
 
 
 def _check_arguments(root, rankdir, precision, max_nodes, fold):
     if not hasattr(root, "parents") or not hasattr(root, "data"):
         raise TypeError(f"draw_dot draws a Value, not {type(root).__name__}: {root!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    if rankdir is not None and rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)} or None, "
+                         f"got {rankdir!r}")
     if not is_whole(precision) or precision < 1:
         raise ValueError(f"precision must be a whole number >= 1, got {precision!r}")
     if max_nodes is not None and (not is_whole(max_nodes) or max_nodes < 1):
@@ -321,15 +351,31 @@ class _Picture:
             attributes.update(color=HIGHLIGHT, penwidth="3", fontcolor=HIGHLIGHT)
             attributes["class"] += " highlight"
         if texts:
-            attributes["label"] = html_label(html_text("\n".join(texts)))
+            # padded, so a label beside a thick edge (top to bottom) stays clear of it
+            text = html_text("\n".join(texts))
+            attributes["label"] = html_label(labels.table([[(text, {})]], border="0",
+                                                          cellpadding="2"))
         return attributes
 
     # -- where things go -----------------------------------------------------------
     def node_order(self):
-        """[(DOT node id, value)] in the article's order, folds after their neuron."""
+        """[(DOT node id, value)] in the article's order, folds after their neuron.
+
+        Values the article does not place come in the order their ops take
+        them, read from the root down: w before x in w·x, a before y in a − y.
+        """
+        operand_order, stack = {}, [self.root]
+        while stack:
+            value = stack.pop()
+            if value not in operand_order and value in self.ids:
+                operand_order[value] = len(operand_order)
+                stack.extend(reversed(value.parents))   # the first operand next
+
         def key(value, slot):
             place = article_key(value.label, self.last_layer) if value.label else None
-            return (0, place, slot, 0) if place else (1, (), slot, self.ids[value])
+            if place:
+                return (0, place, slot, 0)
+            return (1, (), slot, operand_order.get(value, len(self.values)))
         nodes = []
         for value in self.values:
             nodes.append((key(value, 0), self.ids[value], value))
@@ -349,11 +395,20 @@ class _Picture:
                       if self.ids.get(p) in level]
             level[self.ids[value] + "op"] = max(placed, default=1)
             level[self.ids[value]] = level[self.ids[value] + "op"] + 1
-        for value in reversed(self.values):  # consumers first: each source before its ops
-            if self.ids[value] not in level:
-                ranks = [level[self.ids[c] + "op"] - 1 for c in self.values
-                         if c in self.expanded and value in c.parents]
-                level[self.ids[value]] = min(ranks, default=0)
+        # Consumers first: each source just before its first consumer's op, and so
+        # is a Value none of whose operands is drawn (with its op), not at the start.
+        for value in reversed(self.values):
+            loose = value in self.expanded and not any(p in self.ids for p in value.parents)
+            if self.ids[value] in level and not loose:
+                continue
+            ranks = [level[self.ids[c] + "op"] - (self.gap(value, c) if loose else 1)
+                     for c in self.values if c in self.expanded and value in c.parents]
+            if ranks:
+                level[self.ids[value]] = min(ranks)
+                if loose:
+                    level[self.ids[value] + "op"] = level[self.ids[value]] - 1
+            elif self.ids[value] not in level:
+                level[self.ids[value]] = 0
         for n, folded in enumerate(self.folds):
             level[f"fold{n}"] = level[self.ids[folded.consumer] + "op"] - 1
         return level
@@ -367,7 +422,7 @@ class _Picture:
     def draw(self, legend):
         # remincross=false: Graphviz's second crossing pass over clusters would
         # rotate the article's order inside a rank (z3_3, z3_4, z3_1, z3_2)
-        graph_attr = {"rankdir": self.rankdir, "fontname": FONT, "nodesep": "0.12",
+        graph_attr = {"rankdir": self.rankdir, "fontname": FONT, "nodesep": "0.08",
                       "ranksep": "0.18", "newrank": "true", "remincross": "false"}
         if self.fit:
             graph_attr["size"] = f"{COLUMN_INCHES:.3f},1000"
@@ -398,7 +453,9 @@ class _Picture:
     def add_node(self, target, node_id, value, folded):
         """Add one node (a value's box, its op, or a fold) to a graph or, later, a cluster."""
         if folded is not None:
-            label = html_label(html_text("\n".join(folded.describe())))
+            lines = [part for line in folded.describe()
+                     for part in textwrap.wrap(line, FOLD_LINE, break_long_words=False)]
+            label = html_label(html_text("\n".join(lines)))
             attributes = dict(FOLD_STYLE, fontsize=FONT_SIZE, **{"class": "fold"})
             attributes["tooltip"] = "folded: draw_dot(..., fold=False) draws these"
         elif node_id.endswith("op"):
@@ -450,7 +507,7 @@ class _Picture:
         for node_id, _ in self.node_order():
             ranks.setdefault(level[node_id], []).append(node_id)
         for n, (_, members) in enumerate(sorted(ranks.items())):
-            if self.groups:
+            if self.groups and self.rankdir in ("LR", "RL"):
                 members = members[::-1]
             with graph.subgraph(name=f"rank{n}") as rank:
                 rank.attr(rank="same")
@@ -496,13 +553,48 @@ class _Picture:
             text, attributes = entry[0], entry[1]
             cells.append((text if len(entry) > 2 else html_text(text),
                           dict(attributes, cellpadding="6")))  # room for other fonts
-        rows = [cells[i:i + 3] for i in range(0, len(cells), 3)]
+        rows = [cells[i:i + 2] for i in range(0, len(cells), 2)]   # narrow: fits a column
         return labels.table(rows, border="0", cellspacing="3")
 
     def caption(self):
         n_ops = len(self.expanded)
         text = f"{len(self.values)} values, {n_ops} ops, root {_name(self.root)}"
         return "; ".join([text, *(c.replace("\n", " ") for c in self.captions)])
+
+
+def _direction(picture, legend):
+    """(rankdir, fits): 'LR' if that fits a column with text of at least 10 px, else
+    the narrower of 'LR' and 'TB'; fits says whether the one chosen does.
+
+    Graphviz lays the drawing out (at its natural size) to measure it; without a
+    renderer, or when the whole graph was asked for (fold=False), it stays 'LR'.
+    """
+    if not picture.fit:
+        return "LR", True
+    widest = COLUMN_INCHES * 72 / SMALLEST_SCALE
+    picture.fit = False
+    try:
+        picture.rankdir = "LR"
+        across = _width(picture.draw(legend))
+        if across is None or across <= widest:
+            return "LR", True
+        picture.rankdir = "TB"
+        down = _width(picture.draw(legend))
+    finally:
+        picture.fit = True
+    if down is None or down >= across:
+        return "LR", False
+    return "TB", down <= widest
+
+
+def _width(drawing):
+    """The drawing's width in points as Graphviz lays it out, or None without a renderer."""
+    try:
+        svg = drawing.pipe("svg")
+    except RenderError:
+        return None
+    found = re.search(rb'<svg[^>]*?\bwidth="([\d.]+)pt"', svg)
+    return float(found.group(1)) if found else None
 
 
 def _formula(value, index):

@@ -7,9 +7,10 @@ the size of the weight, and its label — the weight's value and, after
 backward, its gradient ∂C/∂w — sits on the edge itself, 80% of the way to
 neuron j. At that point the edges between two layers are all at different
 heights (at least a fifth of the neuron spacing apart, whatever k and j), so
-no two labels overlap; each label has a white background, drawn over the
-edges. Each neuron shows its activation (after a
-forward pass); its bias and the bias's gradient are written at its lower right.
+no two labels overlap; a level edge's label sits further back, clear of
+neuron j. Each label has a white background, drawn over the edges. Each
+neuron shows its activation (after a forward pass); its bias and the bias's
+gradient are written at its lower right (under it, in the last layer).
 
 Positions are computed here and pinned (Graphviz's neato engine), so the
 picture has the article's regular grid whatever the weights.
@@ -21,6 +22,7 @@ supplies the activations when it has them.
 
 import graphviz
 
+from viz.dot import COLUMN_INCHES
 from viz.drawing import Drawing
 from viz.labels import html_label, html_text, number
 
@@ -29,12 +31,16 @@ __all__ = ["draw_network"]
 FONT = "Helvetica"
 POSITIVE = "#1f77b4"
 NEGATIVE = "#d62728"
-LAYER_GAP = 3.2      # inches between columns: four layers fit a 1,100-px column
+LAYER_GAP = 2.6      # inches between columns: four layers fit an 840-px column
 NEURON_GAP = 1.8     # inches between neurons of a column
 # Where on an edge its label sits: 0 at neuron k, 1 at neuron j. Two edges
 # meet at height t only where t = Δk/(Δk − Δj) (1/4, 1/3, 1/2, ... for the
 # 4-neuron layers); 0.8 is a fifth of NEURON_GAP from every such crossing.
 LABEL_AT = 0.8
+# A level edge (neuron k to the neuron j at its height) would put its label
+# right against neuron j: it goes further back, where it is the only label,
+# since every other label of the column is at LABEL_AT.
+LEVEL_LABEL_AT = 0.55
 LABEL_FONT = "8"     # points: 10.7 px
 
 
@@ -56,7 +62,7 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                         for p in (*neuron.w, neuron.b))
     graph = graphviz.Digraph("network", engine="neato", graph_attr={
         "layout": "neato", "splines": "line", "outputorder": "edgesfirst",
-        "fontname": FONT},
+        "fontname": FONT, "size": f"{COLUMN_INCHES:.3f},1000"},
         node_attr={"fontname": FONT, "fontsize": "9", "shape": "circle",
                    "style": "filled", "width": "0.5", "margin": "0.01"},
         edge_attr={"fontname": FONT, "arrowsize": "0.6"})
@@ -70,7 +76,7 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
     top = max(position(l, 1)[1] for l in range(1, last + 1)) + NEURON_GAP * 0.5
     for l, size in enumerate(sizes, start=1):
         role = "input" if l == 1 else "output" if l == last else "hidden"
-        graph.node(f"title{l}", html_label(html_text(f"layer {l} ({role})")),
+        graph.node(f"title{l}", html_label(html_text(f"layer {l}\n({role})")),
                    shape="plaintext", style="", fontsize="11", fixedsize="false",
                    pos=_pin(position(l, 1)[0], top), **{"class": "layer-title"})
         for j in range(1, size + 1):
@@ -80,8 +86,12 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                        **{"class": f"neuron layer{l}"})
             if l > 1:
                 bias = layers[l - 2].neurons[j - 1].b
+                # at the neuron's lower right; under the last layer's, so the
+                # drawing ends at its neurons
+                bias_x, bias_y = ((x, y - 0.85) if l == last
+                                  else (x + 0.6, y - NEURON_GAP * 0.25))
                 graph.node(f"b{l}_{j}", _bias_label(bias, precision, show_grad),
-                           pos=_pin(x + 0.55, y - NEURON_GAP * 0.2), shape="plaintext",
+                           pos=_pin(bias_x, bias_y), shape="plaintext",
                            style="filled", fillcolor="#ffffffd0", width="0", height="0",
                            margin="0.01", fixedsize="false", fontsize=LABEL_FONT,
                            **{"class": "bias-label"})
@@ -99,9 +109,10 @@ def draw_network(net, precision=3, show_grad=None, show_weights=True):
                     # A label node pinned on the edge, near its head: Graphviz
                     # would put every label of a column at the same midpoint.
                     (x0, y0), (x1, y1) = position(l, k), position(l + 1, j)
+                    t = LEVEL_LABEL_AT if y0 == y1 else LABEL_AT
                     graph.node(f"w{l}_{j}_{k}", _weight_label(w, l, j, k, precision,
                                                                show_grad),
-                               pos=_pin(x0 + LABEL_AT * (x1 - x0), y0 + LABEL_AT * (y1 - y0)),
+                               pos=_pin(x0 + t * (x1 - x0), y0 + t * (y1 - y0)),
                                shape="plaintext", style="filled", fillcolor="#ffffffd0",
                                width="0", height="0", margin="0.01", fixedsize="false",
                                fontsize=LABEL_FONT, fontcolor=colour,

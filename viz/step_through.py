@@ -49,7 +49,7 @@ NO_SCRIPT_NOTE = (
 
 
 def step_through(output, around=None, quiz=False, max_nodes=MAX_NODES, precision=4,
-                 rankdir="LR"):
+                 rankdir=None):
     """The backward pass of ``output`` as a page to step through; returns a StepThrough.
 
     around    -- a Value (or its label, or the article's name '(w_22)^2'): draw
