@@ -432,12 +432,19 @@ SQUARED_ERROR = _define(Op(
            Formula("−2·($s − $y)", "-2($s - $y)", "-2.0 * ($s - $y)")),
     spreads=True))
 
+def _binary_cross_entropy_forward(s, y):
+    # ln(1 + e^s) − y·s, written as (1 − y)·softplus(s) + y·softplus(−s): the
+    # same number, but with y = 1 and a large s it is softplus(−s) ≈ e^−s,
+    # where ln(1 + e^s) − s would cancel to 0.
+    return (1.0 - y) * _softplus_forward(s) + y * _softplus_forward(-s)
+
+
 BINARY_CROSS_ENTROPY = _define(Op(
     "binary_cross_entropy", "BCE", ("s", "y"),
-    forward=lambda s, y: _softplus_forward(s) - y * s,
+    forward=_binary_cross_entropy_forward,
     derivatives=lambda s, y, out: (_sigmoid(s) - y, -s),
     result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
-                   "softplus($s) - $y * $s"),
+                   "(1.0 - $y) * softplus($s) + $y * softplus(-$s)"),
     local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
            Formula("−$s", "-$s", "-$s"))))
 
