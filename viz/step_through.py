@@ -31,6 +31,7 @@ from importlib import resources
 from string import Template
 
 from engine import backward_steps, notation, topological_order
+from engine.files import write_atomic
 from nn.check import gradient_answer, gradient_line, gradient_name, term
 from nn.explain import explain
 from viz.dot import draw_dot
@@ -259,10 +260,12 @@ class StepThrough:
                 f"{self.fragment(standalone=True)}\n</body>\n</html>\n")
 
     def save(self, path):
-        """Write the page to path (UTF-8) and return the path."""
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(self.html())
-        return path
+        """Write the page to path (UTF-8), atomically, and return the path.
+
+        A text UTF-8 cannot carry (a lone surrogate in a label) is refused
+        before any file is touched; a failed write leaves an old file as it was.
+        """
+        return write_atomic(path, self.html(), what="the page")
 
     render = save  # as Drawing.render: the demo writes drawings and pages alike
 
