@@ -274,7 +274,9 @@ class DerivationReport:
     def __str__(self):
         e = self.explanation
         lines = [f"Checking {self.goal} = {_number(self.expected)} "
-                 f"({count_text(e.count)} path{'' if e.count == 1 else 's'})"]
+                 f"({count_text(e.count)} path{'' if e.count == 1 else 's'}"
+                 + (", too many to list: checked against the gradient itself)"
+                    if e.grouped else ")")]
         if self.problem:
             lines.append(f"  factors: {self.problem}")
         for index, (given, factor, diagnosis) in enumerate(self.factors, start=1):
