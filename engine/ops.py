@@ -433,10 +433,10 @@ SQUARED_ERROR = _define(Op(
     spreads=True))
 
 def _binary_cross_entropy_forward(s, y):
-    # ln(1 + e^s) − y·s, written as (1 − y)·softplus(s) + y·softplus(−s): the
-    # same number, but with y = 1 and a large s it is softplus(−s) ≈ e^−s,
-    # where ln(1 + e^s) − s would cancel to 0.
-    return (1.0 - y) * _softplus_forward(s) + y * _softplus_forward(-s)
+    # ln(1 + e^s) − y·s = (max(s, 0) − y·s) + ln(1 + e^−|s|). For y = 0 or 1 the
+    # bracket is exact (s − s = 0), so with y = 1 and a large s the cost is
+    # ln(1 + e^−s) ≈ e^−s, where softplus(s) − s would cancel to 0 (s ≥ 36).
+    return max(s, 0.0) - y * s + math.log1p(math.exp(-abs(s)))
 
 
 BINARY_CROSS_ENTROPY = _define(Op(
@@ -444,7 +444,7 @@ BINARY_CROSS_ENTROPY = _define(Op(
     forward=_binary_cross_entropy_forward,
     derivatives=lambda s, y, out: (_sigmoid(s) - y, -s),
     result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
-                   "(1.0 - $y) * softplus($s) + $y * softplus(-$s)"),
+                   "max($s, 0.0) - $y * $s + math.log1p(math.exp(-abs($s)))"),
     local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
            Formula("−$s", "-$s", "-$s"))))
 

@@ -2,7 +2,8 @@
 
 C = ln(1 + e^s) − y·s. Written so, y = 1 and a large s cancel: the cost is
 about e^−s, but ln(1 + e^s) − s loses it (0.0 from s = 36 on). The op
-computes (1 − y)·softplus(s) + y·softplus(−s) instead. It is checked
+computes (max(s, 0) − y·s) + ln(1 + e^−|s|) instead, whose bracket is exact
+for y = 0 or 1 (the same as (1 − y)·softplus(s) + y·softplus(−s)). It is checked
 against an independent reference in decimal arithmetic (60 digits, no
 floats), and against PyTorch's binary_cross_entropy_with_logits in float64
 when torch is installed.
