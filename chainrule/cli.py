@@ -25,6 +25,7 @@ import time
 
 from chainrule import code
 from engine import gradcheck, notation
+from engine.files import check_writable
 from nn.example import CLASSES, WorkedExample
 from nn.explain import explain
 from nn.matrix import matrix_backprop, to_matrices
@@ -143,21 +144,24 @@ def check_out(path, folder=False):
 
     path is the model file (train) or, with folder=True, the folder for the
     demo's files. Folders that do not exist yet are made later, so what must
-    hold is that the nearest one that exists is a folder we may write in.
+    hold is that the nearest one that exists is a folder we may write in,
+    and that each file to write is a file (not a folder, /dev/null or a FIFO).
     """
     if folder and os.path.exists(path) and not os.path.isdir(path):
         raise OSError(f"cannot write to --out {path}: it is a file, not a folder")
     if not folder and os.path.isdir(path):
         raise OSError(f"cannot write to --out {path}: it is a folder; name a file in it, "
                       f"such as {os.path.join(path, 'model.json')}")
-    existing = path if folder else os.path.dirname(path)
-    while existing and not os.path.exists(existing):
-        existing = os.path.dirname(existing)
-    if not os.path.isdir(existing or "."):
-        raise OSError(f"cannot write to --out {path}: {existing} is a file, not a folder")
-    if not os.access(existing or ".", os.W_OK | os.X_OK):
-        raise OSError(f"cannot write to --out {path}: no permission to write in "
-                      f"{existing or 'the current folder'}")
+    files = [os.path.join(path, name) for name in DEMO_FILES] if folder else [path]
+    for file in files:
+        try:
+            check_writable(file)
+        except OSError as error:
+            raise OSError(f"cannot write to --out {path}: {error.strerror}") from None
+
+
+# what `chainrule demo` writes into its --out folder
+DEMO_FILES = ("graph.svg", "backprop.html", "model.json", "network.svg")
 
 
 def save_model(net, path):

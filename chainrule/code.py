@@ -29,7 +29,7 @@ def run_code(args):
     example = WorkedExample(args.seed)
     net = example.net
     param = parameter(net, args.name)
-    # the example's cost, with y labelled so that the code reads softplus(s) - y * s
+    # the example's cost, with y labelled so that the code names it: max(s, 0.0) - y * s + ...
     cost = binary_cross_entropy(net(example.x), Value(example.y, label="y"))
     f = compile(cost, net.parameters())
     marked = f.line_of(param)

@@ -29,6 +29,9 @@ _LAYER_LABEL = re.compile(r"^([wbza])(\d+)_(\d+)(?:,?(\d+))?$")
 _ARTICLE_NAME = re.compile(r"^\(?([wbza])_\{?(\d+),?(\d*)\}?\)?\^\{?(\d+)\}?$")
 # 'x_2': input 2 of the network
 _INPUT_LABEL = re.compile(r"^x_(\d+)$")
+# Layers and indices have at most this many digits: a label with a 5,000-digit
+# "layer" is not the article's notation (and Python refuses to read it as an int).
+_MAX_DIGITS = 9
 # 'x_2', 's_1': a letter (or word) with a subscript
 _SUBSCRIPT_LABEL = re.compile(r"^([A-Za-z]+)_([0-9A-Za-z,]+)$")
 
@@ -63,7 +66,7 @@ def parse(text):
     A weight's two indices are one digit each unless a comma separates them.
     """
     match = _LAYER_LABEL.match(text or "")
-    if not match:
+    if not match or _too_many_digits(match):
         return None
     kind, layer, first, second = match.groups()
     if kind == "w":
@@ -80,7 +83,11 @@ def parse(text):
 def input_index(text):
     """k for an input's label 'x_k' (a^1 = x), else None."""
     match = _INPUT_LABEL.match(text or "")
-    return int(match.group(1)) if match else None
+    return int(match.group(1)) if match and not _too_many_digits(match) else None
+
+
+def _too_many_digits(match):
+    return any(len(group or "") > _MAX_DIGITS for group in match.groups())
 
 
 def _indices(parsed):
@@ -130,7 +137,7 @@ def from_article(name):
     """
     name = name.strip().replace(" ", "")
     match = _ARTICLE_NAME.match(name)
-    if not match:
+    if not match or _too_many_digits(match):
         return name
     kind, first, second, layer = match.groups()
     if kind == "w" and not second:

@@ -542,12 +542,19 @@ SQUARED_ERROR = _define(Op(
         Mistake("cost_itself", "the cost ($s − $y)² itself",
                 lambda s, y, out: (out, out)))))
 
+def _binary_cross_entropy_forward(s, y):
+    # ln(1 + e^s) − y·s = (max(s, 0) − y·s) + ln(1 + e^−|s|). For y = 0 or 1 the
+    # bracket is exact (s − s = 0), so with y = 1 and a large s the cost is
+    # ln(1 + e^−s) ≈ e^−s, where softplus(s) − s would cancel to 0 (s ≥ 36).
+    return max(s, 0.0) - y * s + math.log1p(math.exp(-abs(s)))
+
+
 BINARY_CROSS_ENTROPY = _define(Op(
     "binary_cross_entropy", "BCE", ("s", "y"),
-    forward=lambda s, y: _softplus_forward(s) - y * s,
+    forward=_binary_cross_entropy_forward,
     derivatives=lambda s, y, out: (_sigmoid(s) - y, -s),
     result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
-                   "softplus($s) - $y * $s"),
+                   "max($s, 0.0) - $y * $s + math.log1p(math.exp(-abs($s)))"),
     local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
            Formula("−$s", "-$s", "-$s")),
     mistakes=(

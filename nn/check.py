@@ -39,7 +39,9 @@ import re
 from typing import NamedTuple
 
 from engine import OPS, grad, local_derivatives, notation, topological_order
-from nn.explain import Factor, derivative_name, explain, local_formula, parenthesized
+from engine.kinds import is_real
+from nn.explain import (Factor, count_text, derivative_name, explain, local_formula,
+                        parenthesized)
 
 __all__ = ["check_derivation", "DerivationReport", "GivenFactor", "Answer", "Diagnosis",
            "WrongAnswer", "Term", "gradient_answer", "gradient_line", "local_answer",
@@ -703,8 +705,8 @@ class DerivationReport:
             if self.explanation.count == 0:
                 return (f"{self.goal} = 0: the output does not depend on it, so there "
                         "are no factors.")
-            return (f"{self.explanation.count:,} paths are too many to list; give the value "
-                    "instead of factors.")
+            return (f"{count_text(self.explanation.count)} paths are too many (or too long) "
+                    "to list; give the value instead of factors.")
         if not factors:
             return "You gave no factors."
         names = ", ".join(f.text for f in path.factors)
@@ -734,7 +736,9 @@ class DerivationReport:
     def __str__(self):
         e = self.explanation
         lines = [f"Checking {self.goal} = {_number(self.expected)} "
-                 f"({e.count:,} path{'' if e.count == 1 else 's'})"]
+                 f"({count_text(e.count)} path{'' if e.count == 1 else 's'}"
+                 + (", too many to list: checked against the gradient itself)"
+                    if e.grouped else ")")]
         if self.problem:
             lines.append(f"  factors: {self.problem}")
         for index, f in enumerate(self.factors, start=1):
@@ -804,6 +808,8 @@ def param_answer(explanation, goal=None):
     """
     e = explanation
     goal = goal or gradient_name(e.name(e.output), e.name(e.param))
+    if e.grouped:  # too many paths to list: the gradient itself, term by term
+        return _answer_past_the_path_limit(e, goal)
     last = {}  # (consumer, operand index) -> explain's last Factor on a path through it
     for path in e.paths:
         if path.factors:
@@ -816,6 +822,73 @@ def param_answer(explanation, goal=None):
     paths = [(f"path {number}, {' ← '.join(e.name(n) for n in path)}", path.product)
              for number, path in enumerate(e.paths, start=1)]
     return gradient_answer(goal, e.autograd, terms, paths)
+
+
+def _answer_past_the_path_limit(e, goal):
+    """The Answer for d output/d param when explain could not list the paths.
+
+    Its terms are what each consumer c of param sends it, d output/dc ·
+    dc/d param, as backward() computes them: the gradient itself, with no
+    path-by-path mistakes (there are too many paths to name).
+    """
+    slots = [(child, index) for child in e.nodes
+             for index, parent in enumerate(child.parents) if parent is e.param]
+    consumers = list(dict.fromkeys(child for child, _ in slots))
+    upstream = dict(zip(consumers, grad(e.output, consumers))) if consumers else {}
+    terms = [term(child, index, upstream[child], local_derivatives(child)[index], e.name,
+                  e.output) for child, index in slots]
+    answer = gradient_answer(goal, e.autograd, terms)
+    note = (f" (There are {count_text(e.count)} paths, too many to list, so this is the "
+            f"gradient itself: what each node computed from {e.name(e.param)} sends it, as "
+            "backward() computes it.)")
+    answer.hints = [hint + note for hint in answer.hints]
+    return answer
+
+
+def _checked_value(value):
+    """value as a finite float, or a ValueError/TypeError that says what is wrong."""
+    if value is None:
+        return None
+    if not is_real(value):
+        raise TypeError(f"check_derivation: value must be a number, got "
+                        f"{type(value).__name__}: {_shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(f"check_derivation: value={_shown(value)} is too large for a "
+                         f"float (at most about 1.8e308)") from None
+    if not math.isfinite(number):
+        raise ValueError(f"check_derivation: value must be finite, got {number!r}")
+    return number
+
+
+def _checked_factors(factors):
+    """factors as a list of finite floats, or an error naming the first bad one."""
+    if factors is None:
+        return None
+    if isinstance(factors, (str, bytes)) or is_real(factors) or isinstance(factors, bool) \
+            or not hasattr(factors, "__iter__"):
+        raise TypeError(f"check_derivation: factors must be a list of numbers, one per "
+                        f"local derivative on the path, got {type(factors).__name__}: "
+                        f"{_shown(factors)}")
+    checked = []
+    for position, factor in enumerate(factors, start=1):
+        try:
+            checked.append(_checked_value(factor))
+        except (TypeError, ValueError) as error:
+            raise type(error)(str(error).replace("value", f"factor {position}", 1)) from None
+        if factor is None:
+            raise TypeError(f"check_derivation: factor {position} must be a number, "
+                            f"got None")
+    return checked
+
+
+def _shown(x):
+    """repr(x), at most 60 characters; a huge int by its number of digits."""
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 200:
+        return f"an int of about {count_text(x.bit_length() * 30103 // 100000 + 1)} digits"
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def check_derivation(output, param, value=None, factors=None):
@@ -835,5 +908,6 @@ def check_derivation(output, param, value=None, factors=None):
     """
     if value is None and factors is None:
         raise ValueError("check_derivation: give value=, factors= or both")
+    value, factors = _checked_value(value), _checked_factors(factors)
     param = _find(output, param)
     return DerivationReport(explain(output, param), value, factors)

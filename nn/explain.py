@@ -28,9 +28,45 @@ import re
 from engine import OPS, Value, grad, local_derivatives, notation, topological_order
 
 __all__ = ["explain", "Explanation", "Path", "Factor", "LayerGroup", "node_name",
-           "derivative_name", "local_formula", "parenthesized"]
+           "derivative_name", "local_formula", "parenthesized", "count_text"]
 
 _LONG_NAME = 28  # names longer than this become u1, u2, ...
+MAX_NAME = 60    # a label longer than this is shortened in names: 'w999…999_11'
+# What print(explanation) lists: the first SHOWN_PATHS paths, each with at
+# most SHOWN_FACTORS factors (the first and the last ones), then a count of
+# the rest. The Explanation keeps every path; only the text is capped.
+SHOWN_PATHS = 20
+SHOWN_FACTORS = 12
+# explain lists the paths only while they hold at most this many factors in all
+MAX_LISTED_FACTORS = 200_000
+SHOWN_NAMES = 40  # ... and at most this many of the names u1, u2, ... explained
+
+
+def count_text(n):
+    """A count for messages: '1,600', or 'about 3.2 × 10^4512' when it is huge.
+
+    Python refuses to turn an int of more than 4,300 digits into text, and a
+    number of 20 digits says no more than its size, so large counts are
+    written by their first digits and their power of ten, found without
+    turning the whole int into text.
+    """
+    if n < 10**15:
+        return f"{n:,}"
+    shift = max(n.bit_length() - 60, 0)
+    exponent = math.log10(n >> shift) + shift * math.log10(2)  # log10(n), to ~15 digits
+    power = math.floor(exponent)
+    leading = 10 ** (exponent - power)
+    if round(leading, 1) >= 10:
+        leading, power = leading / 10, power + 1
+    return f"about {leading:.1f} × 10^{power:,}"
+
+
+def _shortened(name):
+    """name, or its first and last characters around '…' if longer than MAX_NAME."""
+    if len(name) <= MAX_NAME:
+        return name
+    half = (MAX_NAME - 1) // 2
+    return f"{name[:half]}…{name[-half:]}"
 
 
 def node_name(node, latex=False):
@@ -40,7 +76,8 @@ def node_name(node, latex=False):
     """
     if not node.label:
         return ""
-    return notation.latex(node.label) if latex else notation.article_name(node.label)
+    label = _shortened(node.label)
+    return notation.latex(label) if latex else notation.article_name(label)
 
 
 def _number(x):
@@ -208,10 +245,14 @@ class Explanation:
         self.agrees = self.difference <= rtol * max(1.0, abs(autograd))
         self._namer = namer
 
+    # set by explain when the paths are few but long: listing them would take
+    # more than MAX_LISTED_FACTORS factors in all
+    too_long = False
+
     @property
     def grouped(self):
         """True when the paths were too many to list and are grouped by layer."""
-        return self.count > self.limit
+        return self.count > self.limit or self.too_long
 
     def name(self, node, latex=False):
         """The name this explanation gives a node: '(w_22)^2', 's', 'u1', ..."""
@@ -252,7 +293,8 @@ class Explanation:
         out, param = self.name(self.output), self.name(self.param)
         goal = f"d{_d(out)}/d{_d(param)}"
         plural = "path" if self.count == 1 else "paths"
-        lines = [f"{goal} by the chain rule: {self.count:,} {plural} from {out} to {param}"]
+        lines = [f"{goal} by the chain rule: {count_text(self.count)} {plural} from {out} "
+                 f"to {param}"]
         lines += [f"  {line}" for line in self.setting()]
         if self.count == 0:
             lines.append(f"{out} does not depend on {param}, so {goal} = 0")
@@ -270,33 +312,48 @@ class Explanation:
         return "\n".join(lines)
 
     def _path_lines(self):
+        """The first SHOWN_PATHS paths, each with at most SHOWN_FACTORS factors."""
         lines = []
-        width = max(len(f.text) for path in self.paths for f in path.factors) \
-            if any(path.factors for path in self.paths) else 0
-        for number, path in enumerate(self.paths, start=1):
-            route = " ← ".join(parenthesized(self.name(node)) for node in path)
+        shown = self.paths[:SHOWN_PATHS]
+        width = max((len(f.text) for path in shown for f in _ends(path.factors) if f),
+                    default=0)
+        for number, path in enumerate(shown, start=1):
+            hidden = f"… {len(path) - SHOWN_FACTORS:,} more nodes …"
+            route = " ← ".join(hidden if node is None else parenthesized(self.name(node))
+                               for node in _ends(path))
             lines += ["", f"path {number}: {route}"]
-            for f in path.factors:
+            for f in _ends(path.factors):
+                if f is None:
+                    lines.append(f"  … {len(path.factors) - SHOWN_FACTORS:,} more factors …")
+                    continue
                 lines.append(f"  {f.text:<{width}} = {f.value:>+.12f}   "
                              f"{f.op}: {f.formula}")
             lines.append(f"  {'product':<{width}} = {path.product!r}")
+        if len(self.paths) > SHOWN_PATHS:
+            lines += ["", f"… and {len(self.paths) - SHOWN_PATHS:,} more paths, not printed "
+                          f"(explanation.paths holds them all)"]
         return lines
 
     def _grouped_lines(self):
         out, param = self.name(self.output), self.name(self.param)
-        lines = [f"more than the limit of {self.limit:,}, so the paths are grouped by "
-                 f"layer instead of listed (pass limit= to list them)."]
+        if self.too_long:
+            lines = [f"together more than {count_text(MAX_LISTED_FACTORS)} factors long, so "
+                     f"the paths are grouped by layer instead of listed."]
+        else:
+            lines = [f"more than the limit of {count_text(self.limit)}, so the paths are "
+                     f"grouped by layer instead of listed (pass limit= to list them)."]
         if not self.groups:
             lines.append("(no labelled weighted inputs z on the paths to group by: "
                          "the sum below is computed without listing them)")
         for group in self.groups:
             covers = "every path passes through exactly one of these" \
-                if group.paths == self.count else f"{group.paths:,} of the paths pass here"
+                if group.paths == self.count else \
+                f"{count_text(group.paths)} of the paths pass here"
             lines += ["", f"layer {group.layer}: {covers}",
                       f"  {'node':<10} {'paths':>12} {'d' + out + '/dnode':>18} "
                       f"{'dnode/d' + param:>18} {'product':>18}"]
             for node, paths, down, up, product in group.rows:
-                lines.append(f"  {self.name(node):<10} {paths:>12,} {down:>18.10g} "
+                lines.append(f"  {self.name(node):<10} {count_text(paths):>12} {down:>18.10g} "
                              f"{up:>18.10g} {product:>18.10g}")
             lines.append(f"  sum over layer {group.layer}: {group.total!r}")
         return lines
@@ -310,13 +367,16 @@ class Explanation:
             node = placeholders[index]
             index += 1
             if node in on_path or node in (self.output, self.param):
+                if len(lines) == SHOWN_NAMES:  # the names printed are among the first
+                    lines.append("  … and more such names, not printed")
+                    break
                 expression = OPS[node.op].show([self.name(p) for p in node.parents])
                 lines.append(f"  {self.name(node)} = {expression} = {node.data!r}")
         return ["", "where"] + lines if lines else []
 
     def __repr__(self):
         return (f"<Explanation d{_d(self.name(self.output))}/"
-                f"d{_d(self.name(self.param))}: {self.count} path"
+                f"d{_d(self.name(self.param))}: {count_text(self.count)} path"
                 f"{'' if self.count == 1 else 's'}, total={self.total!r}, "
                 f"autograd={self.autograd!r}>")
 
@@ -328,9 +388,9 @@ class Explanation:
         if self.count == 0:
             return f"$${goal} = 0 \\quad \\text{{(no path)}}$$"
         if self.grouped:
-            rows = [rf"{goal} &= \sum_{{\text{{{self.count:,} paths}}}} "
+            rows = [rf"{goal} &= \sum_{{\text{{{count_text(self.count)} paths}}}} "
                     rf"\prod \text{{local derivatives}} \quad"
-                    rf"\text{{(over the limit of {self.limit:,}; grouped by layer)}}"]
+                    rf"\text{{(over the limit of {count_text(self.limit)}; grouped by layer)}}"]
             for group in self.groups:
                 terms = " + ".join(
                     rf"\frac{{\partial {out}}}{{\partial {parenthesized(self.name(n, True))}}}"
@@ -339,19 +399,34 @@ class Explanation:
                 more = r" + \cdots" if len(group.rows) > 6 else ""
                 rows.append(rf"&= {terms}{more} \quad \text{{(layer {group.layer})}}")
         else:
-            shown = self.paths[:20]
+            shown = self.paths[:SHOWN_PATHS]
             symbolic = " \\\\\n&\\quad + ".join(
-                r"\,".join(f.latex for f in path.factors) or "1" for path in shown)
-            numeric = " + ".join(
-                r"\cdot ".join(f"({_number(f.value)})" for f in path.factors) or "1"
+                r"\,".join(_latex_factor(f, "latex") for f in _ends(path.factors)) or "1"
                 for path in shown)
-            more = r" + \cdots" if len(self.paths) > 20 else ""
+            numeric = " + ".join(
+                r"\cdot ".join(_latex_factor(f, "value") for f in _ends(path.factors)) or "1"
+                for path in shown)
+            more = r" + \cdots" if len(self.paths) > SHOWN_PATHS else ""
             rows = [f"{goal} &= {symbolic}{more}", f"&= {numeric}{more}"]
         rows.append(f"&= {_number(self.total)} "
                     rf"\quad \text{{(autograd: {_number(self.autograd)}; "
                     rf"{'agree' if self.agrees else 'DISAGREE'})}}")
         rows += [rf"&\quad {line}" for line in self.setting(latex=True)]
         return "$$\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}$$"
+
+
+def _ends(items):
+    """items, or its first and last SHOWN_FACTORS / 2 with None between."""
+    if len(items) <= SHOWN_FACTORS:
+        return list(items)
+    half = SHOWN_FACTORS // 2
+    return list(items[:half]) + [None] + list(items[-half:])
+
+
+def _latex_factor(factor, what):
+    if factor is None:
+        return r"\cdots"
+    return factor.latex if what == "latex" else f"({_number(factor.value)})"
 
 
 def explain(output, param, limit=1000, rtol=1e-9):
@@ -391,7 +466,9 @@ def explain(output, param, limit=1000, rtol=1e-9):
         return Explanation(output, param, 0, [], [], [], 0.0, autograd, limit, rtol, namer,
                            inputs)
 
-    if count <= limit:
+    too_long = count <= limit and _factors_on_paths(order, param, paths_down) > \
+        MAX_LISTED_FACTORS
+    if count <= limit and not too_long:
         paths = _enumerate_paths(output, param, paths_down, local, namer)
         total = math.fsum(path.product for path in paths)
         groups = []
@@ -400,8 +477,26 @@ def explain(output, param, limit=1000, rtol=1e-9):
         down, up, paths_up = _sums(order, output, param, paths_down, local)
         total = down[output]
         groups = _layer_groups(on_path, paths_down, paths_up, down, up)
-    return Explanation(output, param, count, paths, groups, on_path, total, autograd,
-                       limit, rtol, namer, inputs)
+    explanation = Explanation(output, param, count, paths, groups, on_path, total,
+                              autograd, limit, rtol, namer, inputs)
+    explanation.too_long = too_long
+    return explanation
+
+
+def _factors_on_paths(order, param, paths_down):
+    """How many factors listing every path from the output to param would take.
+
+    factors[n] = Σ over n's paths of their length = Σ over parents p on a
+    path of (factors[p] + paths_down[p]): counted, not listed.
+    """
+    factors = {}
+    for node in order:
+        if node is param or not paths_down[node]:
+            factors[node] = 0
+        else:
+            factors[node] = sum(factors[p] + paths_down[p] for p in node.parents
+                                if paths_down[p])
+    return factors[order[-1]]
 
 
 def _enumerate_paths(output, param, paths_down, local, namer):

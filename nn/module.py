@@ -23,13 +23,11 @@ Floats are written with ``repr`` precision, so a saved model loads back
 bit for bit. No pickle: loading a file never runs code from it.
 """
 
-import errno
 import json
 import math
 import os
-import secrets
-import stat
 
+from engine.files import read_regular_file, write_atomic
 from engine.kinds import is_real
 
 __all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
@@ -37,6 +35,10 @@ __all__ = ["Module", "ModelFormatError", "FORMAT_NAME", "FORMAT_VERSION",
 
 FORMAT_NAME = "chainrule-model"
 FORMAT_VERSION = 1
+# The largest model file read: a million parameters take about 30 MB of JSON
+# (and far more memory as Values). A larger file, or /dev/zero, is refused
+# before it is parsed.
+MAX_FILE_BYTES = 256 * 2**20
 
 
 class ModelFormatError(ValueError):
@@ -158,36 +160,11 @@ class Module:
         A symlink is followed: its target is replaced and the link kept. An
         existing file keeps its permissions. Anything that is not a regular
         file (a device such as /dev/null, a FIFO, a directory) is refused with
-        an OSError, never replaced.
+        an OSError, never replaced. (engine.files.write_atomic does the
+        writing, for every file chainrule writes.)
         """
         text = self.to_json()  # fails before any file is touched
-        where = os.fspath(path)
-        target = os.path.realpath(where)
-        try:
-            existing = os.stat(target)
-        except FileNotFoundError:
-            existing = None
-        if existing is not None and not stat.S_ISREG(existing.st_mode):
-            raise OSError(errno.EEXIST, f"not a regular file ({_file_kind(existing)}), "
-                                        f"so the model does not replace it", where)
-        directory = os.path.dirname(target)
-        temporary = os.path.join(
-            directory, f".{os.path.basename(target)}.{secrets.token_hex(4)}.tmp")
-        # os.open with mode 0o666 lets the umask decide the permissions, as for
-        # any new file (tempfile would make it private to the owner).
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            if existing is not None:
-                os.chmod(temporary, stat.S_IMODE(existing.st_mode))
-            os.replace(temporary, target)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            raise
+        write_atomic(path, text, what="the model")
 
     def load(self, path):
         """Read a file written by ``save`` into this module; returns self.
@@ -237,13 +214,14 @@ class Module:
 def read_model_file(path):
     """The checked JSON document of a model file, or a ModelFormatError.
 
+    Only a regular file of at most MAX_FILE_BYTES is read (an OSError
+    otherwise, before parsing: /dev/zero is refused, not read for ever).
     Checks the envelope — valid JSON, the format name, a known version, an
     architecture dict and a parameters dict — not the parameters themselves
     (that needs the model: see ``Module.load``).
     """
     where = os.fspath(path)
-    with open(where, "rb") as file:
-        data = file.read()
+    data = read_regular_file(where, MAX_FILE_BYTES, what="a model file")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -312,14 +290,6 @@ def _finite_number(value, what):
     if not math.isfinite(number):
         raise ModelFormatError(f"{what} must be finite, got {value!r}")
     return number
-
-
-def _file_kind(status):
-    """'a directory', 'a FIFO', ... for os.stat's result of something not a regular file."""
-    kinds = [(stat.S_ISDIR, "a directory"), (stat.S_ISCHR, "a character device"),
-             (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a FIFO"),
-             (stat.S_ISSOCK, "a socket")]
-    return next((kind for test, kind in kinds if test(status.st_mode)), "not a file")
 
 
 def _some(names, shown=5):

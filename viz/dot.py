@@ -430,6 +430,8 @@ class _Picture:
                                  node_attr={"fontname": FONT, "fontsize": FONT_SIZE},
                                  edge_attr={"fontname": FONT, "fontsize": FONT_SIZE,
                                             "arrowsize": "0.6"})
+        if any(labels.is_shortened(value.label) for value in self.values):
+            self.captions.append(labels.SHORTENED_NOTE)  # html_text cut them
         heading = self.heading(legend)
         if heading:
             graph.attr(label=html_label(heading), labelloc="t", fontsize=FONT_SIZE)

@@ -7,6 +7,7 @@ SVG text, ``.render("graph.png")`` writes a file.
 
 import os
 
+from engine.files import write_atomic
 from viz import render as renderers
 
 __all__ = ["Drawing"]
@@ -50,7 +51,8 @@ class Drawing:
         """Write the picture to ``path`` and return the path.
 
         The format comes from ``format`` or else the suffix: .svg, .png, .pdf.
-        The file is written only once the picture is complete.
+        The file is written only once the picture is complete, and atomically
+        (engine.files.write_atomic): a full disk leaves an existing file as it was.
         """
         suffix = os.path.splitext(os.fspath(path))[1].lower().lstrip(".")
         format = (format or suffix or "svg").lower()
@@ -58,9 +60,7 @@ class Drawing:
             raise ValueError(f"cannot tell the format of {os.fspath(path)!r}: give it a "
                              f"suffix or format= (one of {', '.join(renderers.FORMATS)})")
         picture = self.pipe(format)
-        with open(path, "wb") as file:
-            file.write(picture)
-        return path
+        return write_atomic(path, picture, what="the drawing")
 
     def _repr_svg_(self):
         return self.svg()

@@ -38,7 +38,8 @@ def _subscript(label, letter):
     if label == letter:
         return 0
     head, _, index = label.partition("_")
-    return int(index) if head == letter and index.isdigit() else None
+    # at most 9 digits: Python refuses to read a 5,000-digit number as an int
+    return int(index) if head == letter and index.isdigit() and len(index) <= 9 else None
 
 
 def is_input_label(label):

@@ -35,11 +35,46 @@ def _escaped(character):
     return character
 
 
+# Graphviz refuses an HTML-like label of more than 16,384 bytes ("Invalid
+# Input"), and a node's label holds several texts (label, data, grad), so one
+# text may take at most MAX_TEXT_BYTES once escaped; a longer one is cut with
+# an ellipsis, and the drawing says so (SHORTENED_NOTE).
+MAX_TEXT_BYTES = 2000
+ELLIPSIS = "…"
+SHORTENED_NOTE = (f"labels too long to draw (over {MAX_TEXT_BYTES:,} bytes) are shortened "
+                  f"with {ELLIPSIS}")
+_BREAK = '<br align="center"/>'
+
+
 def html_text(text):
-    """``text`` escaped for the inside of an HTML-like label; newlines become <br/>."""
-    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    lines = ["".join(map(_escaped, line)) for line in text.split("\n")]
-    return '<br align="center"/>'.join(lines)
+    """``text`` escaped for the inside of an HTML-like label; newlines become <br/>.
+
+    A text whose escaped form passes MAX_TEXT_BYTES is cut there, with '…'.
+    """
+    pieces = _escaped_pieces(text)
+    if sum(size for _, size in pieces) <= MAX_TEXT_BYTES:
+        return "".join(piece for piece, _ in pieces)
+    kept, room = [], MAX_TEXT_BYTES - len(ELLIPSIS.encode("utf-8"))
+    for piece, size in pieces:
+        room -= size
+        if room < 0:
+            break
+        kept.append(piece)
+    return "".join(kept) + ELLIPSIS
+
+
+def is_shortened(text):
+    """True if html_text cuts text short (a drawing then says so: SHORTENED_NOTE)."""
+    return sum(size for _, size in _escaped_pieces(text)) > MAX_TEXT_BYTES
+
+
+def _escaped_pieces(text):
+    """[(escaped character or line break, its size in UTF-8 bytes)] of text."""
+    pieces = []
+    for character in str(text).replace("\r\n", "\n").replace("\r", "\n"):
+        piece = _BREAK if character == "\n" else _escaped(character)
+        pieces.append((piece, len(piece.encode("utf-8"))))
+    return pieces
 
 
 def html_label(content):

@@ -31,11 +31,12 @@ from importlib import resources
 from string import Template
 
 from engine import backward_steps, notation, topological_order
+from engine.files import write_atomic
 from nn.check import gradient_answer, gradient_line, gradient_name, term
 from nn.explain import explain
 from viz.dot import draw_dot
 from viz.labels import number
-from viz.select import GraphTooLarge, consumers, paths_to
+from viz.select import GraphTooLarge, check_size, consumers, paths_to
 
 __all__ = ["step_through", "StepThrough"]
 
@@ -89,33 +90,73 @@ def _draw(output, target, everything, max_nodes, precision, rankdir):
     try:
         if target is None:
             return draw_dot(output, **options)
+        on_paths = paths_to(output, target)[0] or {target}
+        check_size(on_paths, max_nodes)  # too many already: no need to search
         # draw_dot draws the Values within a distance of one Value: choose the
-        # node of the paths from which every node of the paths is nearest.
-        centre, radius = _centre(everything, paths_to(output, target)[0] or {target})
+        # node of the paths from which every node of the paths is near.
+        centre, radius = _centre(everything, on_paths)
         return draw_dot(output, around=centre, depth=radius, highlight=target, **options)
     except GraphTooLarge as error:
-        raise GraphTooLarge(str(error).replace("draw_dot", "step_through")) from None
+        raise GraphTooLarge(_advice(str(error), target is not None)) from None
+
+
+def _advice(message, around):
+    """draw_dot's too-large message, with advice only in step_through's own arguments."""
+    found = re.search(r"this graph has (\d+) nodes \(.*?\), more than max_nodes=\d+",
+                      message)
+    if found is None:
+        return message.replace("draw_dot", "step_through")
+    total = int(found.group(1))
+    instead = ("step through fewer nodes: the paths to one Value with "
+               "step_through(root, around=value), " if not around else
+               "choose a Value nearer the output for around=, ")
+    return (f"step_through: {found.group(0)}; a page of so many steps would not be "
+            f"readable. Instead: {instead}or raise the limit, "
+            f"step_through(root{', around=...' if around else ''}, max_nodes={total}).")
 
 
 def _centre(everything, chosen):
     """(node of chosen, distance) such that every chosen node is within that distance.
 
     Distances count Value-to-Value edges, up or down, as draw_dot's around does.
+    A few breadth-first searches, whatever the size of chosen (one per chosen
+    node took quadratic time): from any chosen node to the farthest chosen b,
+    from b to the farthest chosen c, from c, and from the middle m of the
+    b–c route; every chosen node is within m's largest distance to them.
     """
     neighbours = consumers(everything)
     for node in everything:
         neighbours[node] = neighbours[node] + list(node.parents)
-    best = None
-    for start in [node for node in everything if node in chosen]:
-        distance, queue = {start: 0}, [start]
+    chosen = [node for node in everything if node in chosen]  # a fixed order
+
+    def search(start):
+        distance, came_from, queue = {start: 0}, {start: None}, [start]
         for node in queue:  # breadth first; queue grows as we go
             for neighbour in neighbours[node]:
                 if neighbour not in distance:
                     distance[neighbour] = distance[node] + 1
+                    came_from[neighbour] = node
                     queue.append(neighbour)
-        radius = max(distance[node] for node in chosen)
-        if best is None or radius < best[1]:
-            best = (start, radius)
+        return distance, came_from
+
+    distance, _ = search(chosen[0])
+    far = max(chosen, key=distance.__getitem__)
+    from_far, came_from = search(far)
+    other_end = max(chosen, key=from_far.__getitem__)
+    from_other_end, _ = search(other_end)
+    middle = other_end
+    for _ in range(from_far[other_end] // 2):  # back along the route, half way
+        middle = came_from[middle]
+    distance, _ = search(middle)
+    best = (middle, max(distance[node] for node in chosen))
+    # The first chosen node (in the graph's order) that does as well, if one of
+    # the first few that could is found: the same centre for the same graph.
+    could = [node for node in chosen
+             if max(from_far[node], from_other_end[node]) <= best[1]]
+    for node in could[:3]:
+        distance, _ = search(node)
+        if max(distance[n] for n in chosen) <= best[1]:
+            return node, best[1]
     return best
 
 
@@ -259,10 +300,12 @@ class StepThrough:
                 f"{self.fragment(standalone=True)}\n</body>\n</html>\n")
 
     def save(self, path):
-        """Write the page to path (UTF-8) and return the path."""
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(self.html())
-        return path
+        """Write the page to path (UTF-8), atomically, and return the path.
+
+        A text UTF-8 cannot carry (a lone surrogate in a label) is refused
+        before any file is touched; a failed write leaves an old file as it was.
+        """
+        return write_atomic(path, self.html(), what="the page")
 
     render = save  # as Drawing.render: the demo writes drawings and pages alike
 
