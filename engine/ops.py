@@ -61,13 +61,15 @@ class Op:
     spreads     -- True if a nan or ±inf operand always makes the result nan or
                    ±inf (x + inf = inf, 0·inf = nan), so checking the result is
                    enough; False where it can vanish (relu(nan) = 0, 1/inf = 0)
+    micrograd   -- the node's ``_op`` as micrograd's lecture writes it ('+', '*',
+                   '**$n' with the exponent's number for $n); None: the name
     """
 
     __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
-                 "result", "local", "expand", "spreads")
+                 "result", "local", "expand", "spreads", "micrograd")
 
     def __init__(self, name, symbol, operands, forward, derivatives, result,
-                 local, expand=None, spreads=False):
+                 local, expand=None, spreads=False, micrograd=None):
         self.name = name
         self.symbol = symbol
         self.operands = operands
@@ -77,6 +79,7 @@ class Op:
         self.local = local
         self.expand = expand
         self.spreads = spreads
+        self.micrograd = micrograd
 
     def formulas(self, n_operands):
         """(operand names, result Formula, local Formulas) for a node with n operands."""
@@ -111,6 +114,13 @@ class Op:
         mapping = dict(zip(operands, names), out=out)
         return tuple(_substitute(getattr(f, how), mapping) for f in local)
 
+    def micrograd_op(self, operands):
+        """The node's ``_op`` in micrograd's spelling: '+', '*', '**2' (operands: numbers)."""
+        if self.micrograd is None:
+            return self.name
+        numbers = {name: _plain_number(x) for name, x in zip(self.operands, operands)}
+        return Template(self.micrograd).substitute(numbers)
+
     def __str__(self):
         """'add (x + y)': the name and the formula, for messages."""
         if self.expand is not None:
@@ -119,6 +129,12 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name!r}, {self.symbol!r}: {self.result.text})"
+
+
+def _plain_number(x):
+    """2.0 -> '2', 0.5 -> '0.5': a number as a learner typed it (x ** 2 -> '**2')."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 def _fill(template, operands, names, out):
@@ -207,6 +223,41 @@ def _relu_forward(x):
     return x if x > 0.0 else 0.0
 
 
+# ln p and ln(1 − p) for the cross-entropy of a probability, never below −100:
+# a saturated sigmoid gives p = 1.0 exactly (σ(40) in floats), and ln 0 = −inf.
+# PyTorch's BCELoss clamps at the same place, so the costs agree.
+_LOG_FLOOR = -100.0
+_SMALLEST_P = math.exp(_LOG_FLOOR)
+
+
+def _log_clamped(p):
+    return _LOG_FLOOR if p <= _SMALLEST_P else _log(p)
+
+
+def _log1m_clamped(p):
+    # ln(1 − p), computed as log1p(−p) so that a small p keeps its digits
+    if 1.0 - p <= _SMALLEST_P:
+        return _LOG_FLOOR
+    return math.log1p(-p) if type(p) is float else _log(1.0 - p)
+
+
+def _bce_probability_forward(p, y):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("the cross-entropy of a probability needs 0 <= p <= 1 "
+                         "(a logit? then use binary_cross_entropy)")
+    return -(y * _log_clamped(p) + (1.0 - y) * _log1m_clamped(p))
+
+
+def _bce_probability_derivatives(p, y, out):
+    # dC/dp = −y/p + (1 − y)/(1 − p) = (p − y)/(p·(1 − p)), written with one
+    # division; the divisor is kept above 1e-12 (PyTorch's BCELoss does the
+    # same), so a saturated p = 1 gives a large finite gradient, not inf.
+    # Through a sigmoid, dp/ds = p·(1 − p): the product is p − y, as on logits.
+    # dC/dy = ln(1 − p) − ln p.
+    return ((p - y) / max(p * (1.0 - p), 1e-12),
+            _log1m_clamped(p) - _log_clamped(p))
+
+
 def _hinge_forward(s, y):
     margin = 1.0 - y * s
     return margin if margin > 0.0 else 0.0
@@ -291,6 +342,7 @@ OPS = {}
 # The functions the Python templates may call (besides the operators).
 PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
                 "softplus": _softplus_forward}
+PYTHON_NAMES.update(log_clamped=_log_clamped, log1m_clamped=_log1m_clamped)
 
 
 def _define(op):
@@ -304,7 +356,8 @@ ADD = _define(Op(
     derivatives=lambda x, y, out: (1.0, 1.0),
     result=Formula("$x + $y", "$x + $y", "$x + $y"),
     local=(Formula("1", "1", "1.0"), Formula("1", "1", "1.0")),
-    spreads=True))
+    spreads=True,
+    micrograd="+"))
 
 SUB = _define(Op(
     "sub", "−", ("x", "y"),
@@ -312,7 +365,8 @@ SUB = _define(Op(
     derivatives=lambda x, y, out: (1.0, -1.0),
     result=Formula("$x − $y", "$x - $y", "$x - $y"),
     local=(Formula("1", "1", "1.0"), Formula("−1", "-1", "-1.0")),
-    spreads=True))
+    spreads=True,
+    micrograd="-"))
 
 MUL = _define(Op(
     "mul", "×", ("x", "y"),
@@ -320,7 +374,8 @@ MUL = _define(Op(
     derivatives=lambda x, y, out: (y, x),
     result=Formula("$x · $y", r"$x \cdot $y", "$x * $y"),
     local=(Formula("$y", "$y", "$y"), Formula("$x", "$x", "$x")),
-    spreads=True))
+    spreads=True,
+    micrograd="*"))
 
 DIV = _define(Op(
     "div", "÷", ("x", "y"),
@@ -328,7 +383,8 @@ DIV = _define(Op(
     derivatives=lambda x, y, out: (1.0 / y, -out / y),
     result=Formula("$x / $y", r"\frac{$x}{$y}", "$x / $y"),
     local=(Formula("1/$y", r"\frac{1}{$y}", "1.0 / $y"),
-           Formula("−$x/$y²", r"-\frac{$x}{$y^2}", "-$out / $y"))))
+           Formula("−$x/$y²", r"-\frac{$x}{$y^2}", "-$out / $y")),
+    micrograd="/"))
 
 NEG = _define(Op(
     "neg", "−", ("x",),
@@ -336,7 +392,8 @@ NEG = _define(Op(
     derivatives=lambda x, out: (-1.0,),
     result=Formula("−$x", "-$x", "-$x"),
     local=(Formula("−1", "-1", "-1.0"),),
-    spreads=True))
+    spreads=True,
+    micrograd="-"))
 
 POW = _define(Op(
     "pow", "**", ("x", "y"),
@@ -347,7 +404,8 @@ POW = _define(Op(
                    "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))"),
            Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
                    "($out * math.log($x) if $x > 0.0 else "
-                   "0.0 if $x == 0.0 else math.nan)"))))
+                   "0.0 if $x == 0.0 else math.nan)")),
+    micrograd="**"))
 
 POW_SCALAR = _define(Op(
     "pow_scalar", "**", ("x", "n"),
@@ -356,7 +414,8 @@ POW_SCALAR = _define(Op(
     result=Formula("$x^$n", "{$x}^{$n}", "$x ** $n"),
     local=(Formula("$n·$x^($n − 1)", "$n\\,{$x}^{$n - 1}",
                    "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))"),
-           Formula("0 (a constant)", "0", "0.0"))))
+           Formula("0 (a constant)", "0", "0.0")),
+    micrograd="**$n"))
 
 EXP = _define(Op(
     "exp", "exp", ("x",),
@@ -401,7 +460,8 @@ RELU = _define(Op(
     # derivative is 0; x > 0 works on Values too.)
     derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
     result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)"),
-    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),)))
+    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),),
+    micrograd="ReLU"))
 
 SOFTPLUS = _define(Op(
     "softplus", "softplus", ("x",),
@@ -451,3 +511,18 @@ HINGE = _define(Op(
                    "(-$y if 1.0 - $y * $s > 0.0 else 0.0)"),
            Formula("−$s if $y·$s < 1 else 0", r"-$s\,[$y\,$s < 1]",
                    "(-$s if 1.0 - $y * $s > 0.0 else 0.0)"))))
+
+# The cross-entropy of a probability p = σ(z), for a network whose output
+# already applies the sigmoid (PyTorch's BCELoss; binary_cross_entropy above
+# is its BCEWithLogitsLoss). Each ln is kept above −100, see _log_clamped.
+BINARY_CROSS_ENTROPY_OF_PROBABILITY = _define(Op(
+    "binary_cross_entropy_of_probability", "BCE(p)", ("p", "y"),
+    forward=_bce_probability_forward,
+    derivatives=_bce_probability_derivatives,
+    result=Formula("−$y·ln $p − (1 − $y)·ln(1 − $p)",
+                   r"-$y \ln $p - (1 - $y) \ln(1 - $p)",
+                   "-($y * log_clamped($p) + (1.0 - $y) * log1m_clamped($p))"),
+    local=(Formula("($p − $y)/($p·(1 − $p))", r"\frac{$p - $y}{$p\,(1 - $p)}",
+                   "($p - $y) / max($p * (1.0 - $p), 1e-12)"),
+           Formula("ln(1 − $p) − ln $p", r"\ln(1 - $p) - \ln $p",
+                   "log1m_clamped($p) - log_clamped($p)"))))
