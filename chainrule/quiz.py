@@ -7,7 +7,7 @@ says whether each answer is right and, if not, which usual mistake it looks
 like. A non-number is asked again; end of input or Ctrl-C stops the quiz.
 """
 
-from chainrule.cli import CLASSES, Setup, parameter
+from chainrule.setting import CLASSES, Setup, parameter
 from engine import OPS
 from nn.check import factor_answer, gradient_name, param_answer
 from nn.explain import explain, parenthesized
@@ -36,27 +36,45 @@ def run_quiz(args, ask=input):
     if not explanation.paths:
         print(f"There is no path of factors to ask for here ({explanation.count:,} paths).")
         return 0
-    path = explanation.paths[0]
-    right = 0
+    # Every path the sum runs over, in turn; a factor that an earlier path
+    # shares (the edges near C) is shown with its number, not asked again.
+    asked = set()  # (child, parent, operand index) of the factors asked so far
+    right = questions = 0
+    paths = explanation.paths
     try:
-        for index, factor in enumerate(path.factors):
-            print()
-            print(f"factor {index + 1} of {len(path.factors)}: {factor.text}")
-            print(_where(factor.child, name))
-            typed = _number(ask, f"{factor.text} = ")
-            diagnosis = factor_answer(path.factors, index, name(cost)).diagnose(typed)
-            right += bool(diagnosis)
-            print(f"  {diagnosis.message}")
-            if not diagnosis:
-                print(f"  It is {factor.text} = {factor.formula} = {factor.value:.6g}; "
-                      "on with that.")
+        for number, path in enumerate(paths, start=1):
+            if len(paths) > 1:
+                print()
+                print(f"path {number} of {len(paths)}: "
+                      + " ← ".join(name(node) for node in path))
+            for index, factor in enumerate(path.factors):
+                edge = (factor.child, factor.parent, factor.index)
+                if edge in asked:
+                    print(f"  {factor.text} = {factor.value:.6g} (asked on an earlier path)")
+                    continue
+                asked.add(edge)
+                questions += 1
+                print()
+                print(f"factor {index + 1} of {len(path.factors)}: {factor.text}")
+                print(_where(factor.child, name))
+                typed = _number(ask, f"{factor.text} = ")
+                diagnosis = factor_answer(path.factors, index, name(cost)).diagnose(typed)
+                right += bool(diagnosis)
+                print(f"  {diagnosis.message}")
+                if not diagnosis:
+                    print(f"  It is {factor.text} = {factor.formula} = {factor.value:.6g}; "
+                          "on with that.")
         print()
         shares = "" if explanation.count == 1 else f" (all {explanation.count} paths)"
-        print(f"Now the product: {goal}{shares} = "
-              + " · ".join(f.text for f in path.factors)
-              + ("" if explanation.count == 1 else " + the other paths"))
+        products = [" · ".join(f.text for f in path.factors) for path in paths]
+        if len(paths) == 1:
+            print(f"Now the product: {goal} = {products[0]}")
+        else:
+            print(f"Now the sum of the products{shares}: {goal} =\n    "
+                  + "\n  + ".join(products))
         diagnosis = param_answer(explanation, goal).diagnose(_number(ask, f"{goal} = "))
         right += bool(diagnosis)
+        questions += 1
         print(f"  {diagnosis.message}")
     except EOFError:
         print("\n(end of input: the quiz stops here)")
@@ -65,7 +83,7 @@ def run_quiz(args, ask=input):
         print("\n(interrupted: the quiz stops here)")
         return 130
     print()
-    print(f"{right} of {len(path.factors) + 1} right. "
+    print(f"{right} of {questions} right. "
           f"autograd: {goal} = {explanation.autograd:.6g}")
     return 0
 
@@ -78,10 +96,15 @@ def _state_the_example(setup, cost, explanation, goal):
     print("  x = (" + ", ".join(f"{v:.4f}" for v in setup.x) + ") standardised, "
           f"s = {s.data:.6g}, C = softplus(s) − y·s = {cost.data:.6g}.")
     paths = f"{explanation.count:,} path{'' if explanation.count == 1 else 's'}"
-    if explanation.paths:
+    if len(explanation.paths) == 1:
         route = " ← ".join(name(node) for node in explanation.paths[0])
         print(f"{goal} by the chain rule ({paths}; here {route}):")
         print(f"  {goal} = " + " · ".join(f.text for f in explanation.paths[0].factors))
+    elif explanation.paths:
+        print(f"{goal} by the chain rule: the sum over {paths}, asked one after another "
+              "(a factor shared with an earlier path only once):")
+        print(f"  {goal} = " + "\n      + ".join(
+            " · ".join(f.text for f in path.factors) for path in explanation.paths))
     print("Type each local derivative (4 significant digits are plenty). "
           "Ctrl-D or Ctrl-C stops.")
 

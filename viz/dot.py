@@ -83,7 +83,9 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
     show_local  write on every edge input -> op the local derivative
                 d(out)/d(input): the op table's formula and its value
     highlight   a Value (a parameter) or an ``nn.explain`` result: the paths
-                from root down to it are drawn bold, with their local derivatives
+                from root down to it are drawn bold, with their local derivatives.
+                A name works too: 'w1_11' or the article's '(w_11)^1' (a
+                KeyError suggests the nearest names), as for ``around``
     group       'neuron' or 'layer': a cluster per neuron or layer (see viz.groups)
     max_nodes   refuse to draw more nodes than this (None: no limit)
     precision   significant digits of every number
@@ -101,6 +103,7 @@ def draw_dot(root, rankdir="LR", show_grad=True, show_local=False, highlight=Non
                 always folds; False draws the whole graph, however wide.
     """
     _check_arguments(root, rankdir, precision, max_nodes, fold)
+    highlight, around = _by_name(root, highlight), _by_name(root, around)
     values = select_values(root, depth=depth, around=around)
     fit = fold is not False   # scale to the column, unless the whole graph was asked for
     if fold is None:
@@ -134,6 +137,14 @@ def _check_arguments(root, rankdir, precision, max_nodes, fold):
         raise ValueError(f"max_nodes must be a whole number >= 1 or None, got {max_nodes!r}")
     if fold not in (None, True, False):
         raise ValueError(f"fold must be None, True or False, got {fold!r}")
+
+
+def _by_name(root, target):
+    """The Value of root's graph that a name stands for ('w1_11', '(w_11)^1'); a
+    non-name as it is. An unknown name is a KeyError naming the nearest labels."""
+    if isinstance(target, str):
+        return engine.notation.find(target, engine.topological_order(root))
+    return target
 
 
 def _name(value):
