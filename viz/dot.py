@@ -191,8 +191,8 @@ class _Picture:
                 raise ValueError(f"highlight: {param!r} is not in the graph of the root "
                                  f"{self.root!r}, so there is no path to draw")
         else:
-            raise TypeError("highlight takes a Value (a parameter) or the result of "
-                            f"nn.explain(...), not {type(target).__name__}")
+            raise TypeError("highlight takes a Value (a parameter), its name or the result "
+                            f"of nn.explain(...), not {type(target).__name__}")
         n_paths = _count_paths(output, param)
         derivative = engine.grad(output, param)[0]
         plural = "path" if n_paths == 1 else "paths"
