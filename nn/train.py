@@ -182,7 +182,9 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                 callback(epoch, cost.data, net)
             if tol is not None and history.cost[-2] - history.cost[-1] < tol:
                 history.stopped_early = epoch < epochs
-                history.reason = (f"C fell by less than tol={tol:g} "
+                change = ("fell by less than" if history.cost[-1] <= history.cost[-2]
+                          else "rose instead of falling by")
+                history.reason = (f"C {change} tol={tol:g} "
                                   f"({history.cost[-2]:.6g} -> {history.cost[-1]:.6g})")
                 break
     finally:
