@@ -295,7 +295,7 @@ def backward_steps(root, gradient=1.0):
     """
     _gradients(root, gradient)  # raises, naming the node, before anything is written
     order = topological_order(root)[::-1]
-    start = {node: node.grad for node in order}
+    start = {node: 0.0 if node.grad is None else node.grad for node in order}  # None: none yet
     pass_grads = dict.fromkeys(order, 0.0)
     pass_grads[root] = float(gradient)
     root.grad = start[root] + pass_grads[root]

@@ -190,3 +190,13 @@ def test_backward_by_the_book_has_every_node_even_below_a_dead_relu():
     assert set(grads) == set(nodes)
     assert [grads[n] for n in nodes] == list(grad(out, nodes))
     assert grads[x] == 0.0 and grads[b] == 0.0
+
+
+def test_backward_steps_with_missing_gradients_end_where_backward_does():
+    w, x = Value(-1.0, label="w"), Value(2.0, label="x")
+    out = (w * x).relu() + w
+    for node in (w, x):
+        node.grad = None
+    for _ in out.backward_steps():
+        pass
+    assert (w.grad, x.grad) == grad(out, [w, x])
