@@ -294,6 +294,8 @@ class _Picture:
         if state is None:
             if not self.show_grad:
                 return ""
+            if value.grad is None:  # PyTorch's reset: no gradient yet
+                return "grad None"
             return f"grad {html_text(number(value.grad, self.precision))}"
         grad = html_text(number(state.gradients.get(value, 0.0), self.precision))
         if value in state.pending:

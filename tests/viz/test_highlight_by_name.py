@@ -28,3 +28,11 @@ def test_around_by_name_draws_what_around_by_value_draws(cost):
 def test_an_unknown_name_suggests_the_nearest(cost):
     with pytest.raises(KeyError, match="no node labelled 'w1_55'.*did you mean w1_44"):
         viz.draw_dot(cost, highlight="w1_55")
+
+
+def test_a_gradient_of_none_is_drawn_as_none():
+    from engine import Value
+    x = Value(1.0, label="x")
+    y = x * x
+    x.grad = None
+    assert "grad None" in viz.draw_dot(y).source
