@@ -14,7 +14,9 @@ network and Fisher's Iris, versicolor (y = 0) vs virginica (y = 1), split
 training flower as the sample. The cost is binary cross-entropy on the
 output s, C = ln(1 + e^s) − y·s.
 
-This module wires nn and viz together; nn itself never imports viz.
+This module wires nn and viz together; nn itself never imports viz. What the
+commands share (the worked example, finding a node by name) is in setting.py,
+which code.py and quiz.py import too: the imports point one way.
 """
 
 import argparse
@@ -23,72 +25,85 @@ import os
 import sys
 import time
 
-from chainrule import code
-from engine import gradcheck, notation
+from chainrule import code, quiz
+from chainrule.setting import CLASSES, Setup, UsageError, node, parameter
+from engine import OPS, gradcheck, notation, topological_order
 from engine.files import check_writable
-from nn.example import CLASSES, WorkedExample
 from nn.explain import explain
 from nn.matrix import matrix_backprop, to_matrices
 from nn.train import DEFAULT_EPOCHS, DEFAULT_LR, accuracy, fit
 
-
-class UsageError(Exception):
-    """A bad argument the parser cannot see (e.g. an unknown parameter name)."""
-
-
-# -- the article's setting -------------------------------------------------------------
-
-# The article's setting: the one worked example (nn/example.py) that the
-# notebooks and the step-through page use too.
-Setup = WorkedExample
+# Setup, UsageError and parameter live in setting.py; named here too, where
+# they were first (tests and notebooks import them from chainrule.cli).
+__all__ = ["main", "build_parser", "Setup", "UsageError", "parameter", "node"]
 
 
-def parameter(net, name):
-    """The parameter called name, as labelled (w2_22) or as in the article ((w_22)^2).
 
-    An unknown name is a UsageError that suggests the nearest labels.
+def three_ways(setup, target, cost):
+    """dC/d(target) by autograd, by the matrix form and by finite differences.
+
+    target is a parameter or any node of cost's graph: a weighted input z (its
+    dC/dz is the article's local gradient δ), an activation a, an input x, the
+    output s. The matrix form is None where it has no entry (y, C).
     """
-    try:
-        return notation.find(name, net.parameters())
-    except KeyError as error:
-        found = error.args[0]  # "no node labelled ...", maybe "; did you mean ...?"
-        sizes = "-".join(str(n) for n in net.sizes)
-        raise UsageError(f"{found}{'' if found.endswith('?') else '.'} Parameters are named "
-                         f"like w2_22 "
-                         f"((w_jk)^l, l = 1..{net.num_layers - 1}) or b3_1 ((b_j)^l), "
-                         f"j and k within the layer sizes {sizes}") from None
-
-
-def three_ways(setup, param, cost):
-    """dC/dparam by autograd, by the matrix form and by finite differences."""
     net = setup.net
     net.zero_grad()
     cost.backward()
-    autograd = param.grad
+    autograd = target.grad
 
     # The matrix form: δ^{l+1} from the local-gradient equations, in numpy.
     Ws, bs = to_matrices(net)
     result = matrix_backprop(Ws, bs, setup.x, setup.y, activation=net.activation,
                              cost="binary_cross_entropy",
                              output_activation=net.output_activation)
-    matrix = _matrix_partial(net, result, param)
+    matrix = _matrix_partial(net, result, target, Ws)
 
-    # Central finite differences (C(p + h) − C(p − h)) / 2h by engine.gradcheck;
-    # the cost depends on param through the network, so f ignores its argument.
-    numeric = gradcheck(lambda p: setup.cost(), [param]).rows[0].numeric
+    # Central finite differences (C(p + h) − C(p − h)) / 2h. A parameter by
+    # engine.gradcheck, which runs the whole forward pass again; any other
+    # node by replaying the graph above it with its number moved.
+    if any(target is p for p in net.parameters()):
+        numeric = gradcheck(lambda p: setup.cost(), [target]).rows[0].numeric
+    else:
+        numeric = _central_difference(cost, target)
     return autograd, matrix, numeric
 
 
-def _matrix_partial(net, result, param):
-    """The entry of ∂C/∂W^l or ∂C/∂b^l that belongs to param."""
+def _matrix_partial(net, result, target, Ws):
+    """The entry of ∂C/∂W^l, ∂C/∂b^l, δ^l = ∂C/∂z^l or ∂C/∂a^l that belongs to target."""
     for layer_index, layer in enumerate(net.layers, start=1):
         for j, neuron in enumerate(layer.neurons, start=1):
-            if neuron.b is param:
+            if neuron.b is target:
                 return result.bias_gradient(layer_index, j)
             for k, w in enumerate(neuron.w, start=1):
-                if w is param:
+                if w is target:
                     return result.weight_gradient(layer_index, j, k)
-    raise ValueError(f"{param.label!r} is not a parameter of the network")
+    last = net.num_layers
+    parsed = notation.parse(target.label)
+    if parsed is not None and parsed.kind == "z":    # δ_j^l
+        return float(result.delta[parsed.layer - 1][parsed.j - 1])
+    if parsed is not None and parsed.kind == "a":    # a^l feeds z^{l+1}: (W^l)^T δ^{l+1}
+        return float((Ws[parsed.layer - 1].T @ result.delta[parsed.layer])[parsed.j - 1])
+    k = notation.input_index(target.label)
+    if k is not None:                                # x = a^1
+        return float((Ws[0].T @ result.delta[1])[k - 1])
+    if target is net.a(last, 1) and net.output_activation == "linear":  # s = z^L
+        return float(result.delta[last - 1][0])
+    return None
+
+
+def _central_difference(cost, target, eps=1e-6):
+    """(C(t + ε) − C(t − ε)) / 2ε for a node t of cost's graph, the nodes above
+    it recomputed by their ops' forward functions (the graph is not changed)."""
+    order = topological_order(cost)
+
+    def cost_at(number):
+        data = {target: number}
+        for n in order:
+            if n.parents and n not in data and any(p in data for p in n.parents):
+                data[n] = OPS[n.op].forward(*[data.get(p, p.data) for p in n.parents])
+        return data.get(cost, cost.data)
+
+    return (cost_at(target.data + eps) - cost_at(target.data - eps)) / (2 * eps)
 
 
 def print_three_ways(name, autograd, matrix, numeric):
@@ -97,6 +112,9 @@ def print_three_ways(name, autograd, matrix, numeric):
             ("matrix form (local gradients δ)", matrix),
             ("finite differences (gradcheck)", numeric)]
     for method, value in rows:
+        if value is None:
+            print(f"  {method:<34} (no entry for {name})")
+            continue
         difference = "" if method.startswith("autograd") else \
             f"   |difference| {abs(value - autograd):.1e}"
         print(f"  {method:<34} {value:+.15f}{difference}")
@@ -231,14 +249,20 @@ def run_demo(args):
 
 def run_explain(args):
     setup = Setup(args.seed)
-    param = parameter(setup.net, args.name)
     cost = setup.cost()
-    explanation = explain(cost, param)
+    target = node(setup.net, cost, args.name)
+    explanation = explain(cost, target)
     print(f"The worked example: {setup.describe()}.")
     print()
     print(explanation)
     print()
-    print_three_ways(explanation.name(param), *three_ways(setup, param, cost))
+    name = explanation.name(target)
+    parsed = notation.parse(target.label)
+    if parsed is not None and parsed.kind == "z":
+        print(f"dC/d{name} is (δ_{parsed.j})^{parsed.layer}, the article's local gradient "
+              f"of neuron {parsed.j} in layer {parsed.layer}.")
+        print()
+    print_three_ways(name, *three_ways(setup, target, cost))
     return 0
 
 
@@ -303,10 +327,11 @@ def build_parser():
     demo.set_defaults(run=run_demo)
 
     explain_command = commands.add_parser(
-        "explain", help="the chain rule for one parameter, checked three ways")
+        "explain", help="the chain rule for one parameter or node, checked three ways")
     explain_command.add_argument(
-        "name", help="a weight or bias, as labelled or as in the article (quoted for "
-                     "the shell): w2_22 or '(w_22)^2', b3_1 or '(b_1)^3'")
+        "name", help="a weight, bias or node, as labelled or as in the article (quoted "
+                     "for the shell): w2_22 or '(w_22)^2', b3_1, z3_2 (its dC/dz is the "
+                     "local gradient δ), a3_2, x_1, s")
     explain_command.add_argument("--seed", **seed)
     explain_command.set_defaults(run=run_explain)
 
@@ -316,7 +341,6 @@ def build_parser():
     train_command.set_defaults(run=run_train)
 
     code.add_command(commands, seed)
-    from chainrule import quiz  # imported here: quiz.py uses this module's Setup
     quiz.add_command(commands, seed)
     return parser
 

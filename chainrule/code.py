@@ -7,6 +7,7 @@ computes dC/d(w_22)^2 (or NAME) marked and its number checked against
 backward().
 """
 
+from chainrule.setting import parameter
 from engine import Value, compile, notation
 from nn.example import WorkedExample
 from nn.losses import binary_cross_entropy
@@ -24,8 +25,6 @@ def add_command(commands, seed):
 
 
 def run_code(args):
-    from chainrule.cli import parameter  # cli registers this command
-
     example = WorkedExample(args.seed)
     net = example.net
     param = parameter(net, args.name)

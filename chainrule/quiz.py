@@ -1,8 +1,8 @@
 """``chainrule quiz [NAME]``: derive dC/dw yourself, one step at a time.
 
 It states the demo's worked example (the same network, sample and cost),
-then walks the path from C down to the parameter, in the article's order:
-for each node on it, first the local derivative of the edge into it
+then walks every path from C down to the parameter, in backprop's order:
+for each node on them, first the local derivative of each edge into it
 (d(a_2)^3/d(z_2)^3, with the op's formula in the names and the operands'
 values, never the derivative's value), then its gradient, upstream × local
 (skipped where it is the local derivative itself, next to C). nn.check says
@@ -15,7 +15,7 @@ of input or Ctrl-C stops the quiz.
 
 import argparse
 
-from chainrule.cli import CLASSES, Setup, parameter
+from chainrule.setting import CLASSES, Setup, parameter
 from engine import grad, local_derivatives, topological_order
 from nn.check import (
     ATTEMPTS,
@@ -86,23 +86,31 @@ def run_quiz(args, ask=input):
 
 
 def _questions(cost, explanation, attempts):
-    """(what is asked, Answer) for each step down the first path: local, then gradient."""
+    """(what is asked, Answer) for every node on the paths to the parameter.
+
+    The nodes come in backprop's order, each after every consumer of it on the
+    paths, so a gradient that sums several paths (dC/d(a_2)^2 for (w_23)^1) is
+    asked once, after everything it adds up: first the local derivative of each
+    edge into the node along the paths, then the node's gradient.
+    """
     name = explanation.name
-    path = explanation.paths[0]
+    on_paths = {node for path in explanation.paths for node in path}
+    everything = topological_order(cost)
     consumers = {}  # node -> [(consumer, operand index)]
-    for node in topological_order(cost):
+    for node in everything:
         for index, parent in enumerate(node.parents):
             consumers.setdefault(parent, []).append((node, index))
-    upstream_of = sorted({c for node in path[1:] for c, _ in consumers[node]} - {cost},
-                         key=id)
+    order = [node for node in reversed(everything) if node in on_paths and node is not cost]
+    upstream_of = sorted({c for node in order for c, _ in consumers[node]} - {cost}, key=id)
     upstream = dict(zip(upstream_of, grad(cost, upstream_of))) if upstream_of else {}
     upstream[cost] = 1.0
-    gradients = dict(zip(path[1:], grad(cost, list(path[1:]))))
+    gradients = dict(zip(order, grad(cost, order)))
     questions = []
-    for factor in path.factors:
-        node = factor.parent
-        questions.append((f"the local derivative {factor.text}",
-                          local_answer(factor.child, factor.index, name, attempts)))
+    for node in order:
+        for child, index in consumers[node]:
+            if child in on_paths:
+                answer = local_answer(child, index, name, attempts)
+                questions.append((f"the local derivative {answer.goal}", answer))
         terms = [term(c, i, upstream[c], local_derivatives(c)[i], name, cost)
                  for c, i in consumers[node]]
         if len(terms) == 1 and terms[0].upstream == 1.0:
@@ -113,9 +121,9 @@ def _questions(cost, explanation, attempts):
             answer.attempts = attempts
         else:
             answer = gradient_answer(node_goal, gradients[node], terms, attempts=attempts)
-        # The edges off this path were not asked: what they send is given.
+        # The edges off the paths were not asked: what they send is given.
         others = [f"{t.upstream_name} · {t.local_name} = {t.contribution:.4g}"
-                  for (c, _), t in zip(consumers[node], terms) if c is not factor.child]
+                  for (c, _), t in zip(consumers[node], terms) if c not in on_paths]
         if others:
             answer.prompt += "\n  where the other edges into it send " + ", ".join(others)
         questions.append((f"the gradient {node_goal}, upstream × local", answer))
@@ -144,10 +152,14 @@ def _state_the_example(setup, cost, explanation, goal):
     print("  x = (" + ", ".join(f"{v:.4f}" for v in setup.x) + ") standardised, "
           f"s = {s.data:.6g}, C = softplus(s) − y·s = {cost.data:.6g}.")
     paths = f"{explanation.count:,} path{'' if explanation.count == 1 else 's'}"
-    if explanation.paths:
+    if len(explanation.paths) == 1:
         route = " ← ".join(name(node) for node in explanation.paths[0])
         print(f"{goal} by the chain rule ({paths}; here {route}):")
         print(f"  {goal} = " + " · ".join(f.text for f in explanation.paths[0].factors))
+    elif explanation.paths:
+        print(f"{goal} by the chain rule: the sum over {paths}:")
+        print(f"  {goal} = " + "\n      + ".join(
+            " · ".join(f.text for f in path.factors) for path in explanation.paths))
     print("For each node on the way down: its local derivative, then its gradient. "
           "Type decimals or fractions (4 significant digits are plenty); the answer "
           "comes after a few wrong tries. Ctrl-D or Ctrl-C stops.")

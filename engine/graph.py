@@ -30,10 +30,34 @@ from engine.mode import enable_grad
 from engine.ops import OPS
 
 __all__ = ["topological_order", "local_derivatives", "backward_by_the_book", "backward",
-           "backward_steps", "grad", "zero_grad", "BackwardStep", "Send"]
+           "backward_steps", "grad", "zero_grad", "BackwardStep", "Send", "NO_GRAPH"]
 
 _isfinite = math.isfinite
 _grad = attrgetter("grad")
+
+
+class _NoGraph(tuple):
+    """The parents of a result computed under no_grad (or detached): none.
+
+    It is an empty tuple like a leaf's, so every walk treats the node as a
+    leaf; only backward() tells it apart, to refuse to start from it.
+    """
+
+    def __repr__(self):
+        return "NO_GRAPH"
+
+
+NO_GRAPH = _NoGraph()
+
+
+def _check_has_graph(root):
+    """PyTorch's "does not require grad": a result made without a graph has no
+    path back to anything, so every gradient would silently be 0."""
+    if root.parents is NO_GRAPH:
+        name = f"'{root.label}'" if root.label else f"the Value {root.data!r}"
+        raise RuntimeError(
+            f"backward: {name} was computed under no_grad() (or detached), so it has no "
+            f"graph to differentiate; compute it outside no_grad to get gradients")
 
 
 def backward_by_the_book(root, gradient=1.0):
@@ -42,14 +66,17 @@ def backward_by_the_book(root, gradient=1.0):
     It changes no ``.grad``; ``backward`` computes the same numbers faster and
     adds them to ``.grad``.
     """
-    grads = {root: float(gradient)}
-    for node in reversed(topological_order(root)):
-        g = grads.get(node, 0.0)
+    _check_has_graph(root)
+    order = topological_order(root)
+    grads = dict.fromkeys(order, 0.0)  # every node, also those nothing reaches (0)
+    grads[root] = float(gradient)
+    for node in reversed(order):
+        g = grads[node]
         if g == 0.0:
             continue  # sending 0 would change nothing
         for parent, local in zip(node.parents, local_derivatives(node)):
             # the chain rule: d root/d parent += d root/d node · d node/d parent
-            grads[parent] = grads.get(parent, 0.0) + g * local
+            grads[parent] += g * local
     return grads
 
 
@@ -130,6 +157,8 @@ def _gradients(root, gradient, needed=None):
     Raises FloatingPointError, naming the node, if a gradient is not finite:
     any node's, or only those of the nodes in ``needed`` when it is given.
     """
+    if not root.parents:
+        _check_has_graph(root)
     # Only nodes with parents send gradient on, so the order skips the
     # leaves; they enter pass_grads when their first contribution arrives.
     order = topological_order(root, include_leaves=False)
@@ -168,7 +197,11 @@ def _gradients(root, gradient, needed=None):
     if needed is None:  # backward(): every gradient, as it will be stored
         # Quick test first: a sum of floats is finite when every term is
         # (it can also overflow on its own; then the scan below finds nothing).
-        stored = sum(map(add, map(_grad, pass_grads), pass_grads.values()))
+        try:
+            stored = sum(map(add, map(_grad, pass_grads), pass_grads.values()))
+        except TypeError:  # a .grad set to None (PyTorch's reset): no gradient yet
+            _no_gradient_yet(root)
+            stored = sum(map(add, map(_grad, pass_grads), pass_grads.values()))
         bad = [] if _isfinite(stored) else [
             node for node, g in pass_grads.items() if not _isfinite(node.grad + g)]
     else:               # grad(): only the gradients asked for
@@ -178,6 +211,18 @@ def _gradients(root, gradient, needed=None):
         stored = source.grad if needed is None else 0.0
         raise _nonfinite_error(source, stored + pass_grads[source])
     return order, pass_grads
+
+
+def _no_gradient_yet(root):
+    """Set every ``.grad`` of root's graph that is None to 0.0 (PyTorch's
+    ``grad = None`` means no gradient yet); any other non-number is a TypeError."""
+    for node in topological_order(root):
+        if node.grad is None:
+            node.grad = 0.0
+        elif not isinstance(node.grad, (int, float)):
+            name = f"'{node.label}'" if node.label else "a node"
+            raise TypeError(f"backward: the .grad of {name} is {node.grad!r}, not a "
+                            f"number (set it to 0.0 or None to start afresh)")
 
 
 def backward(root, gradient=1.0):
@@ -250,7 +295,7 @@ def backward_steps(root, gradient=1.0):
     """
     _gradients(root, gradient)  # raises, naming the node, before anything is written
     order = topological_order(root)[::-1]
-    start = {node: node.grad for node in order}
+    start = {node: 0.0 if node.grad is None else node.grad for node in order}  # None: none yet
     pass_grads = dict.fromkeys(order, 0.0)
     pass_grads[root] = float(gradient)
     root.grad = start[root] + pass_grads[root]
@@ -286,6 +331,7 @@ def grad(output, inputs, create_graph=False):
     An input that output does not depend on gets 0.
     """
     inputs = _checked_inputs(output, inputs)
+    _check_has_graph(output)
     if not create_graph:
         # Only the gradients asked for must be finite: d(x^y)/dx at x < 0 is
         # fine even though d(x^y)/dy is not (as in torch.autograd.grad).

@@ -74,8 +74,10 @@ class _GradMode:
 class no_grad(_GradMode):
     """Context manager: operations inside record no graph (like torch.no_grad).
 
-    Use it for evaluation and for parameter updates, w ← w − ε ∂C/∂w.
-    It affects only the thread that enters it.
+    Use it for evaluation and for parameter updates, w ← w − ε ∂C/∂w:
+    inside it, ``p -= lr * p.grad`` changes p itself, as in PyTorch. Its
+    results have no graph, so backward() from them raises; ``x.detach()``
+    gives such a constant outside it. It affects only the thread that enters it.
     """
 
     enabled = False

@@ -88,13 +88,15 @@ class Op:
                    enough; False where it can vanish (relu(nan) = 0, 1/inf = 0)
     mistakes    -- the classic wrong local derivatives, a tuple of Mistakes
                    (empty for ops with none worth naming)
+    micrograd   -- the node's ``_op`` as micrograd's lecture writes it ('+', '*',
+                   '**$n' with the exponent's number for $n); None: the name
     """
 
     __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
-                 "result", "local", "expand", "spreads", "mistakes")
+                 "result", "local", "expand", "spreads", "mistakes", "micrograd")
 
     def __init__(self, name, symbol, operands, forward, derivatives, result,
-                 local, expand=None, spreads=False, mistakes=()):
+                 local, expand=None, spreads=False, mistakes=(), micrograd=None):
         self.name = name
         self.symbol = symbol
         self.operands = operands
@@ -105,6 +107,7 @@ class Op:
         self.expand = expand
         self.spreads = spreads
         self.mistakes = tuple(mistakes)
+        self.micrograd = micrograd
 
     def formulas(self, n_operands):
         """(operand names, result Formula, local Formulas) for a node with n operands."""
@@ -147,6 +150,13 @@ class Op:
         operands = self.operand_names(len(names))
         return _fill(mistake.text, operands, names, out)
 
+    def micrograd_op(self, operands):
+        """The node's ``_op`` in micrograd's spelling: '+', '*', '**2' (operands: numbers)."""
+        if self.micrograd is None:
+            return self.name
+        numbers = {name: _plain_number(x) for name, x in zip(self.operands, operands)}
+        return Template(self.micrograd).substitute(numbers)
+
     def __str__(self):
         """'add (x + y)': the name and the formula, for messages."""
         if self.expand is not None:
@@ -155,6 +165,12 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name!r}, {self.symbol!r}: {self.result.text})"
+
+
+def _plain_number(x):
+    """2.0 -> '2', 0.5 -> '0.5': a number as a learner typed it (x ** 2 -> '**2')."""
+    x = float(x)
+    return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
 
 
 def _fill(template, operands, names, out):
@@ -243,6 +259,41 @@ def _relu_forward(x):
     return x if x > 0.0 else 0.0
 
 
+# ln p and ln(1 − p) for the cross-entropy of a probability, never below −100:
+# a saturated sigmoid gives p = 1.0 exactly (σ(40) in floats), and ln 0 = −inf.
+# PyTorch's BCELoss clamps at the same place, so the costs agree.
+_LOG_FLOOR = -100.0
+_SMALLEST_P = math.exp(_LOG_FLOOR)
+
+
+def _log_clamped(p):
+    return _LOG_FLOOR if p <= _SMALLEST_P else _log(p)
+
+
+def _log1m_clamped(p):
+    # ln(1 − p), computed as log1p(−p) so that a small p keeps its digits
+    if 1.0 - p <= _SMALLEST_P:
+        return _LOG_FLOOR
+    return math.log1p(-p) if type(p) is float else _log(1.0 - p)
+
+
+def _bce_probability_forward(p, y):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError("the cross-entropy of a probability needs 0 <= p <= 1 "
+                         "(a logit? then use binary_cross_entropy)")
+    return -(y * _log_clamped(p) + (1.0 - y) * _log1m_clamped(p))
+
+
+def _bce_probability_derivatives(p, y, out):
+    # dC/dp = −y/p + (1 − y)/(1 − p) = (p − y)/(p·(1 − p)), written with one
+    # division; the divisor is kept above 1e-12 (PyTorch's BCELoss does the
+    # same), so a saturated p = 1 gives a large finite gradient, not inf.
+    # Through a sigmoid, dp/ds = p·(1 − p): the product is p − y, as on logits.
+    # dC/dy = ln(1 − p) − ln p.
+    return ((p - y) / max(p * (1.0 - p), 1e-12),
+            _log1m_clamped(p) - _log_clamped(p))
+
+
 def _hinge_forward(s, y):
     margin = 1.0 - y * s
     return margin if margin > 0.0 else 0.0
@@ -327,6 +378,7 @@ OPS = {}
 # The functions the Python templates may call (besides the operators).
 PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
                 "softplus": _softplus_forward}
+PYTHON_NAMES.update(log_clamped=_log_clamped, log1m_clamped=_log1m_clamped)
 
 
 def _define(op):
@@ -340,7 +392,8 @@ ADD = _define(Op(
     derivatives=lambda x, y, out: (1.0, 1.0),
     result=Formula("$x + $y", "$x + $y", "$x + $y"),
     local=(Formula("1", "1", "1.0"), Formula("1", "1", "1.0")),
-    spreads=True))
+    spreads=True,
+    micrograd="+"))
 
 SUB = _define(Op(
     "sub", "−", ("x", "y"),
@@ -348,7 +401,8 @@ SUB = _define(Op(
     derivatives=lambda x, y, out: (1.0, -1.0),
     result=Formula("$x − $y", "$x - $y", "$x - $y"),
     local=(Formula("1", "1", "1.0"), Formula("−1", "-1", "-1.0")),
-    spreads=True))
+    spreads=True,
+    micrograd="-"))
 
 MUL = _define(Op(
     "mul", "×", ("x", "y"),
@@ -363,7 +417,8 @@ MUL = _define(Op(
         Mistake("same_operand", "$y, the operand itself instead of the other one, $x",
                 lambda x, y, out: (None, y)),
         Mistake("product_itself", "the product $x · $y itself",
-                lambda x, y, out: (out, out)))))
+                lambda x, y, out: (out, out))),
+    micrograd="*"))
 
 DIV = _define(Op(
     "div", "÷", ("x", "y"),
@@ -378,7 +433,8 @@ DIV = _define(Op(
         Mistake("divisor_not_squared", "−$x/$y, with $y where $y² belongs",
                 lambda x, y, out: (None, -x / y)),
         Mistake("quotient_itself", "the quotient $x/$y itself",
-                lambda x, y, out: (out, out)))))
+                lambda x, y, out: (out, out))),
+    micrograd="/"))
 
 NEG = _define(Op(
     "neg", "−", ("x",),
@@ -386,7 +442,8 @@ NEG = _define(Op(
     derivatives=lambda x, out: (-1.0,),
     result=Formula("−$x", "-$x", "-$x"),
     local=(Formula("−1", "-1", "-1.0"),),
-    spreads=True))
+    spreads=True,
+    micrograd="-"))
 
 POW = _define(Op(
     "pow", "**", ("x", "y"),
@@ -407,7 +464,8 @@ POW = _define(Op(
                 "$y·$x^($y − 1), the power rule, which is for the base, not the exponent",
                 lambda x, y, out: (None, y * x ** (y - 1.0))),
         Mistake("forgot_log", "$x^$y: you forgot the factor ln $x",
-                lambda x, y, out: (None, out)))))
+                lambda x, y, out: (None, out))),
+    micrograd="**"))
 
 POW_SCALAR = _define(Op(
     "pow_scalar", "**", ("x", "n"),
@@ -421,7 +479,8 @@ POW_SCALAR = _define(Op(
         Mistake("exponent_not_lowered", "$n·$x^$n: you forgot to lower the exponent",
                 lambda x, n, out: (n * out, None)),
         Mistake("forgot_exponent_factor", "$x^($n − 1): you forgot the exponent's factor $n",
-                lambda x, n, out: (x ** (n - 1.0), None)))))
+                lambda x, n, out: (x ** (n - 1.0), None))),
+    micrograd="**$n"))
 
 EXP = _define(Op(
     "exp", "exp", ("x",),
@@ -498,7 +557,8 @@ RELU = _define(Op(
     mistakes=(
         Mistake("relu_itself", "max(0, $x) itself", lambda x, out: (out,)),
         Mistake("slope_where_flat", "1, but $x ≤ 0, where max(0, $x) is flat",
-                lambda x, out: (1.0 if x <= 0.0 else None,)))))
+                lambda x, out: (1.0 if x <= 0.0 else None,))),
+    micrograd="ReLU"))
 
 SOFTPLUS = _define(Op(
     "softplus", "softplus", ("x",),
@@ -585,3 +645,18 @@ HINGE = _define(Op(
                 lambda s, y, out: (None, -s if 1.0 - y * s <= 0.0 else None)),
         Mistake("cost_itself", "the cost max(0, 1 − $y·$s) itself",
                 lambda s, y, out: (out, out)))))
+
+# The cross-entropy of a probability p = σ(z), for a network whose output
+# already applies the sigmoid (PyTorch's BCELoss; binary_cross_entropy above
+# is its BCEWithLogitsLoss). Each ln is kept above −100, see _log_clamped.
+BINARY_CROSS_ENTROPY_OF_PROBABILITY = _define(Op(
+    "binary_cross_entropy_of_probability", "BCE(p)", ("p", "y"),
+    forward=_bce_probability_forward,
+    derivatives=_bce_probability_derivatives,
+    result=Formula("−$y·ln $p − (1 − $y)·ln(1 − $p)",
+                   r"-$y \ln $p - (1 - $y) \ln(1 - $p)",
+                   "-($y * log_clamped($p) + (1.0 - $y) * log1m_clamped($p))"),
+    local=(Formula("($p − $y)/($p·(1 − $p))", r"\frac{$p - $y}{$p\,(1 - $p)}",
+                   "($p - $y) / max($p * (1.0 - $p), 1e-12)"),
+           Formula("ln(1 − $p) − ln $p", r"\ln(1 - $p) - \ln $p",
+                   "log1m_clamped($p) - log_clamped($p)"))))

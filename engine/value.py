@@ -19,6 +19,7 @@ from engine.ops import (
     LOG,
     MUL,
     NEG,
+    OPS,
     POW,
     POW_SCALAR,
     RELU,
@@ -154,15 +155,74 @@ class Value:
         """ln(1 + e^x), computed so that it never overflows; its derivative is σ(x)"""
         return _unary(SOFTPLUS, self)
 
+    # -- in place: p -= ε·p.grad under no_grad, as in PyTorch ----------------------
+    # Under no_grad, x -= y changes x.data itself, so every list, network and
+    # drawing that holds x sees the new number (the update loop of PyTorch). With
+    # grad mode on, x -= y is x = x - y, a new node, as in micrograd: `total += loss`
+    # keeps building the graph and the Value that total was is left unchanged.
+    def __iadd__(self, other):
+        if not _anywhere.open or _mode.enabled:
+            return _binary(ADD, self, other)
+        return _in_place(ADD, self, other)
+
+    def __isub__(self, other):
+        if not _anywhere.open or _mode.enabled:
+            return _binary(SUB, self, other)
+        return _in_place(SUB, self, other)
+
+    def __imul__(self, other):
+        if not _anywhere.open or _mode.enabled:
+            return _binary(MUL, self, other)
+        return _in_place(MUL, self, other)
+
+    def __itruediv__(self, other):
+        if not _anywhere.open or _mode.enabled:
+            return _binary(DIV, self, other)
+        return _in_place(DIV, self, other)
+
     # -- gradients -------------------------------------------------------------
     def backward(self, gradient=1.0):
         """Add d self / d node to ``.grad`` of every node of self's graph.
 
         Gradients accumulate, as in PyTorch: a second call without zeroing
         adds the same gradients again (exactly twice in total). Reset them
-        with ``engine.zero_grad(self)`` or, for a model, ``model.zero_grad()``.
+        with ``engine.zero_grad(self)`` or, for a model, ``model.zero_grad()``;
+        a ``.grad`` set to None (PyTorch's reset) counts as no gradient yet.
+        A result computed under ``no_grad`` has no graph: backward raises.
         """
         graph.backward(self, gradient)
+
+    def detach(self):
+        """A constant with this number: no graph, no gradient (as torch's detach).
+
+        Like a result computed under ``no_grad``, backward() from it raises.
+        """
+        return _detached(Constant(self.data))
+
+    # -- micrograd's names, so the lecture's code runs unchanged ------------------
+    @property
+    def _prev(self):
+        """The set of the Values this one was computed from (micrograd's name;
+        ``parents`` is the same, as a tuple in operand order)."""
+        return set(self.parents)
+
+    @property
+    def _op(self):
+        """The op as micrograd writes it: '+', '*', '**2', 'tanh' ('' for a leaf)."""
+        if not self.parents:
+            return ""
+        return OPS[self.op].micrograd_op([p.data for p in self.parents])
+
+    def _backward(self):
+        """Add grad × d self/d parent to each parent's grad (micrograd's step).
+
+        The lecture's backward pass by hand: call it on each node, root first,
+        after setting root.grad = 1. The local derivatives come from the op
+        table (engine.local_derivatives); nothing is stored on the node.
+        """
+        grad = self.grad or 0.0  # (None: no gradient yet)
+        for parent, local in zip(self.parents, graph.local_derivatives(self)):
+            parent.grad = (parent.grad or 0.0) + grad * local
 
     def backward_steps(self, gradient=1.0):
         """The backward pass one node at a time (a generator of BackwardStep)."""
@@ -184,6 +244,10 @@ class Value:
         return self.data >= _number(other)
 
     # -- conveniences ------------------------------------------------------------
+    def __bool__(self):
+        """False for 0.0, else True, as PyTorch and minitorch (``if loss:``)."""
+        return self.data != 0.0
+
     def item(self):
         """The number, as in PyTorch's ``tensor.item()``."""
         return self.data
@@ -192,8 +256,10 @@ class Value:
         return self.data
 
     def __repr__(self):
-        label = f"{self.label}, " if self.label else ""
-        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+        """Value(data=0.8958441028683222, grad=0.0, label='o'): every digit, as
+        Python prints a float, so numbers compare with micrograd's and PyTorch's."""
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
 
 def Constant(data, label=""):
@@ -226,8 +292,28 @@ def _node(data, op, parents):
         out.parents = parents
     else:
         out.op = ""
-        out.parents = ()
+        out.parents = graph.NO_GRAPH  # a leaf that backward() refuses to start from
     return out
+
+
+def _detached(value):
+    value.parents = graph.NO_GRAPH
+    return value
+
+
+def _in_place(op, x, y):
+    """x.data ← op(x.data, y) under no_grad: x stays the same object (PyTorch's p -= ...)."""
+    if x.parents:
+        symbol = op.micrograd_op((0.0, 0.0))
+        raise RuntimeError(
+            f"x {symbol}= y under no_grad changes x.data in place, but x = {describe(x)} "
+            f"is the output of {x.op}: its graph would no longer match its number. "
+            f"Change leaves (parameters) in place, or write x = x {symbol} y for a new Value")
+    y_value = _as_value(y, op)
+    if y_value is None:
+        return NotImplemented
+    x.data = _binary(op, x, y_value).data  # the op's own checks (÷ 0, overflow, nan)
+    return x
 
 
 def _as_value(x, op):

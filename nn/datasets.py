@@ -56,14 +56,20 @@ def load_iris(classes=("versicolor", "virginica")):
     return X, y
 
 
-def make_moons(n=100, noise=0.1, seed=None):
+def make_moons(n_samples=100, noise=0.1, random_state=None, *, n=None, seed=None):
     """Two interleaving half circles (micrograd's demo data), shuffled.
 
     Class 0 is the upper half circle of radius 1 centred at (0, 0); class 1
     the lower half circle centred at (1, 0.5). Each has n // 2 points (class 1
     takes the odd one), evenly spaced along the arc, then moved by Gaussian
     noise of standard deviation ``noise``. Returns (X, y): X is (n, 2), y is 0/1.
+
+    The keywords are scikit-learn's (n_samples, noise, random_state, so
+    ``make_moons(n_samples=100, noise=0.1, random_state=0)`` runs as it does
+    there); the older n= and seed= are the same two.
     """
+    n = _one_of("make_moons", "n_samples", n_samples, 100, "n", n)
+    seed = _one_of("make_moons", "random_state", random_state, None, "seed", seed)
     if not is_whole(n) or n < 2:
         raise ValueError(f"make_moons: n must be an integer >= 2, got {n!r}")
     # (float_info.max, not inf: an int beyond a float compares below inf.)
@@ -83,23 +89,34 @@ def make_moons(n=100, noise=0.1, seed=None):
     return X[order], y[order]
 
 
-def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
+def train_test_split(X, y, test_size=0.25, seed=None, stratify=True, *,
+                     random_state=None):
     """Split (X, y) at random into a training and a test part.
 
     test_size -- the test fraction (0 < test_size < 1) or a number of samples
                  (an int: the test part then has exactly that many)
+    seed      -- the random seed; random_state= is the same (scikit-learn's name)
     stratify  -- keep each class's share the same in both parts: every class
                  gives round(fraction · its count) samples to the test part,
                  at least 1 and at most all but 1; for a number of samples,
                  the shares are rounded so that they add up to it
-                 (pass False for real-valued targets)
+                 (pass False for real-valued targets). As in scikit-learn, it
+                 may also be the labels to stratify by (``stratify=y``).
     Returns X_train, X_test, y_train, y_test (scikit-learn's order), each
     part shuffled. The same seed gives the same split.
     """
+    seed = _one_of("train_test_split", "seed", seed, None, "random_state", random_state)
     X, y = np.asarray(X), np.asarray(y)
     n = len(y)
     if len(X) != n:
         raise ValueError(f"train_test_split: X has {len(X)} rows but y has {n} labels")
+    strata = y
+    if stratify is not True and stratify is not False and stratify is not None:
+        strata = np.asarray(stratify)  # scikit-learn's form: the labels themselves
+        if strata.shape != (n,):
+            raise ValueError(f"train_test_split: stratify must be True, False or one "
+                             f"label per sample ({n}), got shape {strata.shape}")
+        stratify = True
     if not is_real(test_size):
         raise TypeError(f"train_test_split: test_size must be a number, got {test_size!r}")
     if isinstance(test_size, numbers.Integral):
@@ -115,8 +132,8 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     rng = np.random.default_rng(seed)
 
     if stratify:
-        classes = [np.flatnonzero(y == label) for label in np.unique(y)]
-        for label, rows in zip(np.unique(y), classes):
+        classes = [np.flatnonzero(strata == label) for label in np.unique(strata)]
+        for label, rows in zip(np.unique(strata), classes):
             if len(rows) < 2:
                 raise ValueError(f"train_test_split: class {label!r} has {len(rows)} "
                                  f"sample; stratifying needs at least 2 per class "
@@ -136,6 +153,16 @@ def train_test_split(X, y, test_size=0.25, seed=None, stratify=True):
     train = rng.permutation(np.flatnonzero(~is_test))
     test = rng.permutation(np.flatnonzero(is_test))
     return X[train], X[test], y[train], y[test]
+
+
+def _one_of(function, name, value, default, other_name, other):
+    """The value of a parameter that has two names (ours and scikit-learn's)."""
+    if other is None:
+        return value
+    if value is not default and value is not None:
+        raise TypeError(f"{function}: {name} and {other_name} are the same parameter; "
+                        f"give one of them")
+    return other
 
 
 def _shares_adding_up_to(total, fraction, classes, n_tests):

@@ -12,18 +12,33 @@ uses, so the engine and the matrix form can be compared digit for digit.
 
     mse                   (s − y)²                 dC/ds = 2(s − y)
     binary_cross_entropy  softplus(s) − y·s        dC/ds = σ(s) − y   (s a logit)
+    binary_cross_entropy_of_probability
+                          −y ln p − (1 − y) ln(1 − p)   dC/dp = (p − y)/(p(1 − p))
+                                                   (p = σ(z), a probability)
     hinge                 max(0, 1 − y·s)          dC/ds = −y if y·s < 1, else 0
+
+Each loss expects a certain kind of output (OUTPUTS): a logit for
+binary_cross_entropy and a score for hinge (a linear output layer), a
+probability for binary_cross_entropy_of_probability (a sigmoid output layer).
+fit checks the network's output_activation against it.
 """
 
+import math
 import numbers
 import sys
 from typing import NamedTuple
 
 from engine import Constant, Value, apply
 from engine.kinds import is_real
-from engine.ops import BINARY_CROSS_ENTROPY, HINGE, SQUARED_ERROR
+from engine.ops import (
+    BINARY_CROSS_ENTROPY,
+    BINARY_CROSS_ENTROPY_OF_PROBABILITY,
+    HINGE,
+    SQUARED_ERROR,
+)
 
-__all__ = ["mse", "binary_cross_entropy", "hinge", "softplus", "LOSSES", "CLASSES", "Classes"]
+__all__ = ["mse", "binary_cross_entropy", "binary_cross_entropy_of_probability", "hinge",
+           "softplus", "LOSSES", "CLASSES", "Classes", "OUTPUT_RANGES", "OUTPUTS"]
 
 
 def softplus(s):
@@ -51,6 +66,24 @@ def binary_cross_entropy(logit, target):
     return _mean_cost("binary_cross_entropy", BINARY_CROSS_ENTROPY, logit, target)
 
 
+def binary_cross_entropy_of_probability(probability, target):
+    """Binary cross-entropy of a probability (PyTorch's BCELoss):
+    C = (1/n) Σ −y_i·ln p_i − (1 − y_i)·ln(1 − p_i), y = 0 or 1, 0 <= p <= 1.
+
+    For a network whose output already applies the sigmoid
+    (output_activation="sigmoid"), p = σ(z): through the sigmoid, dC/dz_i =
+    (p_i − y_i)/n, as on logits. Each ln is kept above −100, as in PyTorch,
+    so a saturated p = 0 or 1 costs 100 at most instead of inf (a logit and
+    ``binary_cross_entropy`` keep every digit there).
+    """
+    for y in _as_targets("binary_cross_entropy_of_probability", probability, target):
+        if _number(y) not in (0.0, 1.0):
+            raise ValueError(f"binary_cross_entropy_of_probability: targets must be 0 or "
+                             f"1, got {_number(y)!r}")
+    return _mean_cost("binary_cross_entropy_of_probability",
+                      BINARY_CROSS_ENTROPY_OF_PROBABILITY, probability, target)
+
+
 def hinge(score, target):
     """Hinge loss (micrograd's demo): C = (1/n) Σ max(0, 1 − y_i·s_i), y = ±1.
 
@@ -70,6 +103,7 @@ LOSSES = {
     "mse": mse,
     "binary_cross_entropy": binary_cross_entropy,
     "bce": binary_cross_entropy,
+    "binary_cross_entropy_of_probability": binary_cross_entropy_of_probability,
     "hinge": hinge,
 }
 
@@ -88,8 +122,24 @@ class Classes(NamedTuple):
 
 CLASSES = {
     "binary_cross_entropy": Classes(labels=(0.0, 1.0), boundary=0.0),  # s is a logit
+    "binary_cross_entropy_of_probability": Classes(labels=(0.0, 1.0), boundary=0.5),
     "hinge": Classes(labels=(-1.0, 1.0), boundary=0.0),
     "mse": Classes(labels=None, boundary=None),
+}
+
+# The interval an output activation puts s in (open ends: never reached).
+OUTPUT_RANGES = {"linear": (-math.inf, math.inf), "tanh": (-1.0, 1.0),
+                 "sigmoid": (0.0, 1.0), "relu": (0.0, math.inf)}
+
+# What each loss takes as s, and the output activations that give it (a loss
+# not listed takes any number, as MSE does).
+OUTPUTS = {
+    "binary_cross_entropy": (
+        ("linear",), "a logit s, any real number (it applies σ itself, σ(s) = P(y = 1))"),
+    "binary_cross_entropy_of_probability": (
+        ("sigmoid",), "a probability p = σ(z) in [0, 1]"),
+    "hinge": (
+        ("linear",), "a score s that can pass ±1 (the margin is y·s >= 1)"),
 }
 
 
@@ -110,6 +160,10 @@ def _as_value(x, loss_name, what):
 
 def _as_targets(loss_name, pred, target):
     """The targets as a list of floats, one per prediction (checked)."""
+    for what, x in (("target", target), ("prediction", pred)):
+        if isinstance(x, (str, bytes)):
+            raise TypeError(f"{loss_name}: the {what} is the text {x!r}, not a number; "
+                            f"convert it first, e.g. float({x!r})")
     targets = list(target) if _is_sequence(target) else [target]
     n_preds = len(pred) if _is_sequence(pred) else 1
     if _is_sequence(pred) != _is_sequence(target) or len(targets) != n_preds:

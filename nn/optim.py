@@ -27,6 +27,7 @@ class SGD:
 
     ``step()`` changes ``.data`` in place, so every parameter stays the same
     Value object: a network, a drawing or a list that holds it sees the update.
+    A parameter whose ``.grad`` is None (no gradient yet) is skipped, as in PyTorch.
     """
 
     def __init__(self, params, lr, momentum=0.0):
@@ -59,6 +60,10 @@ class SGD:
         velocities, updated = [], []
         for i, p in enumerate(self.params):
             gradient = p.grad
+            if gradient is None:  # no gradient yet (PyTorch's grad = None): left as it is
+                velocities.append(self.velocities[i])
+                updated.append(p.data)
+                continue
             if momentum:
                 previous = self.velocities[i]
                 gradient = gradient if previous is None else momentum * previous + gradient

@@ -22,7 +22,15 @@ from engine import Value, no_grad
 from engine.kinds import is_whole
 from nn.checks import float_array, where_not_finite
 from nn.compiled import compiled_batch_cost
-from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
+from nn.losses import (
+    CLASSES,
+    LOSSES,
+    OUTPUT_RANGES,
+    OUTPUTS,
+    binary_cross_entropy,
+    binary_cross_entropy_of_probability,
+    mse,
+)
 from nn.optim import SGD
 from nn.progress import Progress
 
@@ -87,11 +95,16 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
 
     net        -- a network with one output neuron, e.g. MLP(4, [4, 4, 1])
     X, y       -- samples (rows) and targets, lists or numpy arrays
-    loss       -- 'binary_cross_entropy' (alias 'bce'), 'mse', 'hinge', or a
-                  function loss(outputs, targets) -> C. By default binary
-                  cross-entropy when every label is 0 or 1 (the output s is
-                  then a logit: predict 1 when s > 0), otherwise MSE.
-                  hinge takes ±1 labels; 0/1 labels are mapped to −1/+1.
+    loss       -- 'binary_cross_entropy' (alias 'bce'), 'mse', 'hinge',
+                  'binary_cross_entropy_of_probability', or a function
+                  loss(outputs, targets) -> C. By default, when every label
+                  is 0 or 1: binary cross-entropy on the logit s for a linear
+                  output (predict 1 when s > 0), on the probability p for a
+                  sigmoid output (predict 1 when p > 1/2), MSE for tanh or relu;
+                  otherwise MSE. hinge takes ±1 labels; 0/1 labels are mapped
+                  to −1/+1. A loss that cannot work with the network's output
+                  (a logit loss on a sigmoid, hinge on tanh) is refused with
+                  the reason.
     lr         -- the learning rate ε (default DEFAULT_LR = 0.5)
     epochs     -- the epoch budget (default DEFAULT_EPOCHS = 100)
     tol        -- stop once an epoch lowers C by less than tol (default: never)
@@ -109,7 +122,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   through the graph. False: build and backpropagate the graph.
     """
     samples, targets = _as_samples(X, y)
-    loss_name, loss_fn, targets = _choose_loss(loss, targets)
+    loss_name, loss_fn, targets = _choose_loss(loss, targets, net)
     lr = DEFAULT_LR if lr is None else lr
     epochs = DEFAULT_EPOCHS if epochs is None else epochs
     if not is_whole(epochs) or epochs < 1:
@@ -169,7 +182,9 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                 callback(epoch, cost.data, net)
             if tol is not None and history.cost[-2] - history.cost[-1] < tol:
                 history.stopped_early = epoch < epochs
-                history.reason = (f"C fell by less than tol={tol:g} "
+                change = ("fell by less than" if history.cost[-1] <= history.cost[-2]
+                          else "rose instead of falling by")
+                history.reason = (f"C {change} tol={tol:g} "
                                   f"({history.cost[-2]:.6g} -> {history.cost[-1]:.6g})")
                 break
     finally:
@@ -178,13 +193,15 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     return history
 
 
-def predict(net, X, loss="binary_cross_entropy"):
+def predict(net, X, loss=None):
     """The class of each sample, as a numpy array (no graph is recorded).
 
     binary_cross_entropy: 1 when s > 0, i.e. σ(s) > 1/2, else 0;
+    binary_cross_entropy_of_probability: 1 when p > 1/2, else 0;
     mse (0/1 labels): 1 when s > 1/2, else 0; hinge: +1 when s > 0, else −1.
+    loss=None: the loss fit picks for 0/1 labels and this network's output.
     """
-    name = _loss_name(loss)
+    name, _, _ = _choose_loss(loss, [0.0, 1.0], net, "predict")
     if name not in CLASSES:
         raise ValueError(f"predict: no decision rule for the loss {name!r}")
     low, high = CLASSES[name].labels or (0.0, 1.0)
@@ -192,14 +209,16 @@ def predict(net, X, loss="binary_cross_entropy"):
     return np.where(_outputs(net, X) > boundary, int(high), int(low))
 
 
-def accuracy(net, X, y, loss="binary_cross_entropy"):
+def accuracy(net, X, y, loss=None):
     """The fraction of samples whose output s is on the side of their label.
 
     The boundary is the one ``fit`` measures accuracy with: s = 0 for
-    binary cross-entropy and hinge (±1 or 0/1 labels), s = 1/2 for MSE on 0/1.
+    binary cross-entropy on a logit and hinge (±1 or 0/1 labels), p = 1/2 for
+    the cross-entropy of a probability (a sigmoid output), s = 1/2 for MSE on
+    0/1. loss=None: the loss fit picks for these labels and this network.
     """
-    name = _loss_name(loss)
     _, targets = _as_samples(X, y)
+    name, _, _ = _choose_loss(loss, targets, net, "accuracy")
     threshold = _threshold(name, targets)
     if threshold is None:
         raise ValueError(f"accuracy: the labels {sorted(set(targets))[:5]} are not "
@@ -248,21 +267,57 @@ def _loss_name(loss):
     return "binary_cross_entropy" if loss == "bce" else loss
 
 
-def _choose_loss(loss, targets):
-    """(name, loss function, targets), picking the loss from the labels if not given."""
+# The loss fit picks for 0/1 labels, by the network's output activation: the
+# cross-entropy that matches what s is (a logit or a probability), else MSE.
+_LOSS_FOR_01_LABELS = {"linear": binary_cross_entropy,
+                       "sigmoid": binary_cross_entropy_of_probability}
+
+
+def _choose_loss(loss, targets, net=None, caller="fit"):
+    """(name, loss function, targets), picking the loss from the labels and the
+    network's output activation if not given; a loss that cannot work with
+    that output is a ValueError that says why."""
     labels = set(targets)
+    output = getattr(net, "output_activation", None)  # None: a network of one's own
     if loss is None:
-        loss = binary_cross_entropy if labels <= {0.0, 1.0} else mse
+        loss = _LOSS_FOR_01_LABELS.get(output, binary_cross_entropy if output is None
+                                       else mse) if labels <= {0.0, 1.0} else mse
     name = _loss_name(loss)
     wanted = CLASSES[name].labels if name in CLASSES else None
     if wanted is not None and not labels <= set(wanted):
         if not labels <= {0.0, 1.0}:
             named = "0/1" if wanted == (0.0, 1.0) else f"{wanted[0]:g}/{wanted[1]:+g} (or 0/1)"
-            raise ValueError(f"fit: {name} needs {named} labels, got {sorted(labels)[:5]}")
+            raise ValueError(f"{caller}: {name} needs {named} labels, "
+                             f"got {sorted(labels)[:5]}")
         targets = [wanted[int(t)] for t in targets]  # 0/1 -> the loss's own labels
+    if output in OUTPUT_RANGES:
+        _check_output(caller, name, output, set(targets))
     if callable(loss):
         return name, loss, targets
     return name, LOSSES[loss], targets
+
+
+def _check_output(caller, name, output, labels):
+    """Refuse, with the reason, a loss that cannot work with the network's output
+    (it would train to a quiet wrong result: a sigmoid's p read as a logit)."""
+    low, high = OUTPUT_RANGES[output]
+    produces = "any real number" if output == "linear" else \
+        f"{output}(z), which lies in ({low:g}, {high:g})"
+    if name in OUTPUTS and output not in OUTPUTS[name][0]:
+        fits = [loss for loss, (outputs, _) in OUTPUTS.items() if output in outputs]
+        instead = ", ".join(f"loss={loss!r}" for loss in fits + ["mse"])
+        raise ValueError(
+            f"{caller}: {name} takes {OUTPUTS[name][1]}, but this network's output "
+            f"s = {produces} (output_activation={output!r}). Use {instead}, or build "
+            f"the network with output_activation={OUTPUTS[name][0][0]!r}")
+    boundary = _threshold(name, labels)
+    if boundary is not None:
+        if not low < boundary < high:  # e.g. a sigmoid's p with labels −1/+1
+            raise ValueError(
+                f"{caller}: {name} with the labels {sorted(labels)} splits the classes "
+                f"at s = {boundary:g}, but this network's output s = {produces}, never "
+                f"crosses it: every sample would get the same class. Use labels "
+                f"inside ({low:g}, {high:g}) or output_activation='linear'")
 
 
 def _step(optimizer, cost):

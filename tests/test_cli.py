@@ -115,7 +115,7 @@ def test_an_unknown_name_suggests_the_nearest_labels(in_tmp, capsys, name, neare
     assert f"'{name}' in the graph; did you mean {nearest}" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["w9_99", "w4_11", "b3_2", "x_1", "w2_2"])
+@pytest.mark.parametrize("name", ["w9_99", "w4_11", "b3_2", "z9_1", "x_7", "w2_2"])
 def test_explain_an_unknown_parameter_exits_2_with_one_line(in_tmp, capsys, name):
     assert main(["explain", name]) == 2
     captured = capsys.readouterr()

@@ -165,11 +165,16 @@ def test_demo_writes_the_page_and_says_how_to_open_it(tmp_path, monkeypatch, cap
     assert "the paths to (w_22)^2" in text and '"quiz":true' in text
 
 
-def test_a_gradient_with_edges_off_the_path_is_given_what_they_send(monkeypatch, capsys):
-    status, out = run(monkeypatch, capsys, ["0.1"] * 40, argv=("quiz", "w1_23"))
+def test_a_gradient_over_several_paths_comes_after_each_edge_into_it(monkeypatch, capsys):
+    status, out = run(monkeypatch, capsys, ["0.1"] * 80,
+                      argv=("quiz", "w1_23", "--attempts", "1"))
     assert status == 0
-    question = out[out.index("the gradient dC/d(a_2)^2"):]
-    assert "where the other edges into it send dC/d(z_4)^3 · d(z_4)^3/d(a_2)^2 = " in question
+    gradient = out.index("the gradient dC/d(a_2)^2")
+    assert out.count("the gradient dC/d(a_2)^2") == 1
+    for j in range(1, 5):  # the four edges into (a_2)^2, each asked before its sum
+        local = out.index(f"the local derivative d(z_{j})^3/d(a_2)^2")
+        assert local < gradient
+        assert out.count(f"the local derivative d(z_{j})^3/d(a_2)^2") == 1
 
 
 def test_attempts_can_be_chosen(monkeypatch, capsys):

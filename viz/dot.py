@@ -94,7 +94,9 @@ def draw_dot(root, rankdir=None, show_grad=True, show_local=False, highlight=Non
     show_local  write on every edge input -> op the local derivative
                 d(out)/d(input): the op table's formula and its value
     highlight   a Value (a parameter) or an ``nn.explain`` result: the paths
-                from root down to it are drawn bold, with their local derivatives
+                from root down to it are drawn bold, with their local derivatives.
+                A name works too: 'w1_11' or the article's '(w_11)^1' (a
+                KeyError suggests the nearest names), as for ``around``
     group       'neuron' or 'layer': a cluster per neuron or layer (see viz.groups)
     max_nodes   refuse to draw more nodes than this (None: no limit)
     precision   significant digits of every number
@@ -114,6 +116,7 @@ def draw_dot(root, rankdir=None, show_grad=True, show_local=False, highlight=Non
                 whole graph, however wide.
     """
     _check_arguments(root, rankdir, precision, max_nodes, fold)
+    highlight, around = _by_name(root, highlight), _by_name(root, around)
     values = select_values(root, depth=depth, around=around)
     options = dict(rankdir=rankdir, show_grad=show_grad, show_local=show_local,
                    highlight=highlight, group=group, max_nodes=max_nodes,
@@ -166,6 +169,14 @@ def _check_arguments(root, rankdir, precision, max_nodes, fold):
         raise ValueError(f"fold must be None, True or False, got {fold!r}")
 
 
+def _by_name(root, target):
+    """The Value of root's graph that a name stands for ('w1_11', '(w_11)^1'); a
+    non-name as it is. An unknown name is a KeyError naming the nearest labels."""
+    if isinstance(target, str):
+        return engine.notation.find(target, engine.topological_order(root))
+    return target
+
+
 def _name(value):
     return value.label or "an unlabelled Value"
 
@@ -210,8 +221,8 @@ class _Picture:
                 raise ValueError(f"highlight: {param!r} is not in the graph of the root "
                                  f"{self.root!r}, so there is no path to draw")
         else:
-            raise TypeError("highlight takes a Value (a parameter) or the result of "
-                            f"nn.explain(...), not {type(target).__name__}")
+            raise TypeError("highlight takes a Value (a parameter), its name or the result "
+                            f"of nn.explain(...), not {type(target).__name__}")
         n_paths = _count_paths(output, param)
         derivative = engine.grad(output, param)[0]
         plural = "path" if n_paths == 1 else "paths"
@@ -313,6 +324,8 @@ class _Picture:
         if state is None:
             if not self.show_grad:
                 return ""
+            if value.grad is None:  # PyTorch's reset: no gradient yet
+                return "grad None"
             return f"grad {html_text(number(value.grad, self.precision))}"
         grad = html_text(number(state.gradients.get(value, 0.0), self.precision))
         if value in state.pending:

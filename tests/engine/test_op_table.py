@@ -30,9 +30,13 @@ def _points(op, n_operands, rng):
             values[0] = abs(values[0]) + 1e-3
         if op.name == "hinge":
             values[1] = rng.choice((-1.0, 1.0))
+        if op.name == "binary_cross_entropy_of_probability":
+            values = [abs(values[0]) / 3.0, rng.choice((0.0, 1.0, abs(values[1]) / 3.0))]
         yield values
     if op.name == "relu":
         yield [0.0]
+    if op.name == "binary_cross_entropy_of_probability":  # saturated: p = 0 or 1 exactly
+        yield from ([0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [1e-50, 1.0])
     if op.name in ("pow", "pow_scalar"):
         yield [0.0, 2.0]
         yield [2.0, 0.0]

@@ -29,6 +29,13 @@ def random_points(n_operands, rng):
                float(rng.randint(-3, 3)) for _ in range(n_operands)]
 
 
+# ops defined on a small part of the plane: points moved into it
+IN_DOMAIN = {
+    # p in [0, 1] (a probability), any y; the SPECIAL points give p = 0, 1 and 1e-300
+    "binary_cross_entropy_of_probability": lambda p, y: [min(abs(p) / 4.0, 1.0), y],
+}
+
+
 def same(a, b):
     return a == b or (isinstance(a, float) and isinstance(b, float)
                       and math.isnan(a) and math.isnan(b))
@@ -45,6 +52,8 @@ def test_python_formulas_equal_forward_and_derivatives(name):
         result = op.show(names, out="out", how="python")
         locals_ = [op.show_local(k, names, out="out", how="python") for k in range(n)]
         for point in random_points(n, rng):
+            if name in IN_DOMAIN:
+                point = IN_DOMAIN[name](*point)
             try:
                 out = op.forward(*point)
                 derivatives = op.derivatives(*point, out)

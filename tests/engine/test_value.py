@@ -161,10 +161,16 @@ def test_hash_does_not_change_when_data_or_grad_change():
 
 # -- repr ---------------------------------------------------------------------------
 
-def test_repr_with_label_puts_the_label_first():
+def test_repr_with_label_ends_with_the_label_as_micrograd_users_expect():
     v = Value(0.5, label="w2_22")
     v.grad = -0.12
-    assert repr(v) == "Value(w2_22, data=0.5, grad=-0.12)"
+    assert repr(v) == "Value(data=0.5, grad=-0.12, label='w2_22')"
+
+
+def test_repr_shows_every_digit_of_data_and_grad():
+    v = Value(0.8958441028683222, label="o")
+    v.grad = 0.1 + 0.2
+    assert repr(v) == "Value(data=0.8958441028683222, grad=0.30000000000000004, label='o')"
 
 
 def test_repr_without_label():

@@ -128,3 +128,27 @@ def test_standardize_leaves_a_constant_column_at_zero_not_nan():
     assert result.test is None
     assert result.train[:, 1].tolist() == [0.0, 0.0]
     assert result.train[:, 0].tolist() == [-1.0, 1.0]
+
+
+# -- scikit-learn's keyword names ----------------------------------------------------
+
+def test_make_moons_takes_scikit_learns_keywords_and_the_positional_form():
+    by_sklearn_names = make_moons(n_samples=60, noise=0.2, random_state=3)
+    positional = make_moons(60, 0.2, 3)
+    by_our_names = make_moons(n=60, noise=0.2, seed=3)
+    for a, b, c in zip(by_sklearn_names, positional, by_our_names):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    assert by_sklearn_names[0].shape == (60, 2)
+
+
+def test_make_moons_refuses_both_names_of_one_parameter():
+    with pytest.raises(TypeError, match="random_state and seed"):
+        make_moons(random_state=1, seed=2)
+
+
+def test_train_test_split_takes_random_state_and_stratify_labels():
+    X, y = load_iris()
+    ours = train_test_split(X, y, test_size=0.5, seed=4)
+    theirs = train_test_split(X, y, test_size=0.5, random_state=4, stratify=y)
+    for a, b in zip(ours, theirs):
+        assert np.array_equal(a, b)

@@ -187,4 +187,6 @@ def test_highlight_of_a_value_outside_the_graph_is_refused():
 def test_highlight_of_something_else_is_a_type_error():
     x = Value(1.0, label="x")
     with pytest.raises(TypeError, match="highlight"):
+        draw_dot(x * x, highlight=42)
+    with pytest.raises(KeyError, match="no node labelled 'w2_22'"):  # a name: looked up
         draw_dot(x * x, highlight="w2_22")
