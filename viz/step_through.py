@@ -39,8 +39,8 @@ import anywidget
 import traitlets
 
 from engine import backward_steps, notation, topological_order
-from nn.check import gradient_answer, gradient_line, gradient_name, term
-from nn.explain import derivative_name, explain, local_formula
+from nn.check import gradient_answer, gradient_line, gradient_name, local_answer, term
+from nn.explain import explain, local_formula
 from viz.dot import draw_dot
 from viz.labels import number
 from viz.select import GraphTooLarge, consumers, paths_to
@@ -181,7 +181,7 @@ def _page_data(output, target, records, drawing, questions, precision):
         pool = questions["nodes"] if questions["nodes"] is not None else on_path
         asked = {n for n in pool if n is not output and drawn(n) and not n.constant}
     named = set(questions["nodes"] or ())
-    ask = questions["ask"]
+    ask, attempts = questions["ask"], questions["attempts"]
     out_name = name(output)
     terms = {}      # node -> the Terms it has received so far
     edges_in = {}   # node -> (consumer, edge key, local derivative) of each edge into it
@@ -204,7 +204,7 @@ def _page_data(output, target, records, drawing, questions, precision):
                 updates[drawn(parent)] = number(running[parent], precision)
             earlier = sum(1 for p in node.parents[:index] if p is parent)  # a + a: 2 edges
             edge = f"{drawn(parent)} {drawn(node)}op {earlier}"
-            edges_in.setdefault(parent, []).append((node, index, edge, send.local_derivative))
+            edges_in.setdefault(parent, []).append((node, index, edge))
             if not drawn(parent) or parent.constant:
                 continue  # the panel lists sends to drawn nodes; a constant receives nothing
             sends.append({
@@ -223,22 +223,20 @@ def _page_data(output, target, records, drawing, questions, precision):
         if node in asked:
             k = len(steps)
             if ask in ("local", "both"):
-                for consumer, index, edge, local in edges_in.get(node, []):
+                for consumer, index, edge in edges_in.get(node, []):
                     on_a_path = path_edges is None or (node, consumer) in path_edges
                     if not (drawn(consumer) and on_a_path):
                         continue
                     formula = local_formula(consumer, index, name)
                     if formula in ("1", "−1", "-1") and node not in named:
                         continue  # the ±1 of an add or subtract is shown, not asked
-                    answer = _local_answer(consumer, index, name, local)
+                    answer = local_answer(consumer, index, name, attempts)
                     local_of[edge] = len(quiz)
                     step["questions"].append(len(quiz))
                     quiz.append(_question(answer, len(quiz), k, "local", node, consumer,
                                           drawn(node)))
             if ask in ("gradient", "both"):
-                answer = gradient_answer(goal, record.grad, received)
-                answer.prompt = gradient_line(goal, None, received)
-                answer.reveal = step["line"]
+                answer = gradient_answer(goal, record.grad, received, attempts=attempts)
                 gradient_of[drawn(node)] = len(quiz)
                 step["questions"].append(len(quiz))
                 quiz.append(_question(answer, len(quiz), k, "gradient", node, None,
@@ -254,32 +252,9 @@ def _page_data(output, target, records, drawing, questions, precision):
                 f": the paths to {name(target)}" if target is not None else "")}
 
 
-def _local_answer(consumer, index, name, local):
-    """The Answer for d consumer/d (its operand number index)."""
-    from nn import check  # quiz-core's local_answer, once merged
-    if hasattr(check, "local_answer"):
-        return check.local_answer(consumer, index, name)
-    # Until then: the same shape, with the sign the only named mistake.
-    parent = consumer.parents[index]
-    goal = derivative_name(name(consumer), name(parent))
-    formula = local_formula(consumer, index, name)
-    answer = check.Answer(goal, local, [(
-        "sign", -local, f"Right magnitude, wrong sign: check the sign of {formula}.")],
-        f"Not quite: {goal} = {formula}.")
-    answer.prompt = f"{goal} = ?"
-    answer.reveal = f"{goal} = {formula} = {number(local, 4)}"
-    return answer
-
-
 def _question(answer, qid, step, ask, node, consumer, node_id):
     """One question as the script needs it: nn.check's Answer.to_json and where it is."""
     data = answer.to_json()
-    data.setdefault("prompt", getattr(answer, "prompt", f"{data['goal']} = ?"))
-    data.setdefault("reveal", getattr(answer, "reveal", ""))
-    if "hints" not in data:  # nn.check before per-attempt messages: one message each
-        data["hints"] = [data.pop("other")]
-        for wrong in data["wrong"]:
-            wrong["messages"] = [wrong.pop("message")]
     data.update(id=qid, step=step, ask=ask, label=node.label, node=node_id,
                 consumer=consumer.label if consumer is not None else None)
     return data

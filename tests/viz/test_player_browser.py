@@ -252,7 +252,7 @@ DX = Q * X + Q * X + P * (1 - Q * Q)  # r = p·q: through p (x·x, twice) and th
     (Q, "forgot the local derivative"),           # dr/dp alone
     (-DX, "wrong sign"),
     (Q * X, "counted only one path"),             # one of x·x's two edges
-    (7.0, f"= {DX:.4g}"),                         # anything else: the product expected
+    (7.0, "Multiply the upstream gradient"),      # anything else: the first hint, no answer
 ])
 def test_each_diagnosis_appears_for_its_wrong_value(open_page, typed, words):
     opened = quiz_at_x(open_page)
