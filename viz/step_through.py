@@ -324,7 +324,10 @@ def _students_copy(data, svg):
     salt = secrets.token_hex(8)
     forms = set()
     for question in data["questions"]:
-        forms |= _secret_forms(question["expected"])
+        # an operand's value that is the answer (d(w·x)/dw = x) is on the drawing anyway
+        operands = [v["value"] for v in question.pop("values", [])]
+        if not any(math.isclose(v, question["expected"]) for v in operands):
+            forms |= _secret_forms(question["expected"])
         question["hashes"] = sorted(answer_hash(salt, key) for key in
                                     accepted_keys(question.pop("expected"),
                                                   question.pop("tolerance")))
