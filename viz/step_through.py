@@ -50,13 +50,13 @@ __all__ = ["step_through", "StepThrough", "Score"]
 MAX_NODES = 400
 ASK = ("local", "gradient", "both")
 
+TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
+         "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
+RUN_THIS_CELL = f"Run this cell to step through it ({TRUST})."
 NO_SCRIPT_NOTE = (
-    "This picture shows the final gradients of backward(). Run this cell to step "
-    "through it. In Jupyter the player needs a trusted notebook: in JupyterLab 4 "
-    "open the command palette (Ctrl+Shift+C) and choose Trust Notebook, or run "
-    "jupyter trust NOTEBOOK.ipynb; or save the page with .save(\"backprop.html\") "
-    "and open it in a browser.")
-RUN_THIS_CELL = "Run this cell to step through it."
+    "This picture shows the final gradients of backward(). Stepping through them needs "
+    "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
+    f"that made it ({TRUST}).")
 REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
@@ -548,7 +548,7 @@ class StepThrough(anywidget.AnyWidget):
                 f'<div class="cr-picture"><p><b>{title}</b></p>'
                 f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
                 f'alt="{title}, with the final gradients">'
-                f"<p>{html.escape(RUN_THIS_CELL)} {html.escape(NO_SCRIPT_NOTE)}</p></div>")
+                f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
         bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
         return (bundle, metadata) if metadata else bundle
 

@@ -95,13 +95,14 @@ class Server:
     def page_url(self, name):
         return self.url + APPS[self.app][1].format(name=name) + f"?token={self.token}"
 
-    def wait_for_kernel(self):
-        """Until a kernel is idle with a browser connected to it (cells can run)."""
+    def wait_for_kernel(self, name):
+        """Until the notebook's kernel is idle with a browser connected (cells can run)."""
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            with urllib.request.urlopen(f"{self.url}/api/kernels?token={self.token}",
+            with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}",
                                         timeout=5) as response:
-                kernels = json.load(response)
+                sessions = json.load(response)
+            kernels = [s["kernel"] for s in sessions if s["path"] == name and s.get("kernel")]
             if any(k["execution_state"] == "idle" and k["connections"] for k in kernels):
                 return
             time.sleep(0.3)
@@ -148,9 +149,9 @@ def open_notebook(browser, server, name):
     context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(server.page_url(name))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached")
+    page.wait_for_selector(".jp-Notebook:visible .jp-Cell", state="attached")
     # the kernel is up when its status says idle
-    server.wait_for_kernel()
+    server.wait_for_kernel(name)
     for button in page.query_selector_all(".jp-Dialog button.jp-mod-reject"):
         button.click()  # any 'would you like...' dialog
     return context, page
@@ -158,7 +159,7 @@ def open_notebook(browser, server, name):
 
 def run_cell(page, index):
     """Run cell number index (from 0) as a learner does: click it, Shift+Enter."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(index)
     cell.locator(".jp-InputArea-editor").click()
     page.keyboard.press("Shift+Enter")
     return cell
@@ -214,7 +215,7 @@ def test_a_quiz_player_runs_answers_with_enter_steps_with_arrows_and_reports_bac
         page.keyboard.press("ArrowLeft")
         assert player.locator(".cr-counter").get_attribute("data-step") == "2"
         # the notebook's own shortcuts did not see the keys: still two cells
-        assert page.locator(".jp-Notebook .jp-Cell").count() == 2
+        assert page.locator(".jp-Notebook:visible .jp-Cell").count() == 2
         reader = run_cell(page, 1)
         output = reader.locator(".jp-OutputArea-output").filter(has_text="ANSWERS")
         output.wait_for()
@@ -238,7 +239,8 @@ def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server):
                                                  JUPYTER_DATA_DIR=str(server.root / ".data")))
     context, page = open_notebook(browser, server, "executed.ipynb")
     try:
-        output = page.locator(".jp-Notebook .jp-Cell").nth(0).locator(".jp-OutputArea-output")
+        cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(0)
+        output = cell.locator(".jp-OutputArea-output")
         output.first.wait_for()
         picture = output.locator("img, svg")
         picture.first.wait_for()
