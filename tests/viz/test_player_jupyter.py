@@ -10,6 +10,7 @@ playwright or chromium they skip and say why.
 
 import json
 import os
+import pathlib
 import secrets
 import shutil
 import socket
@@ -230,23 +231,39 @@ def test_a_quiz_player_runs_answers_with_enter_steps_with_arrows_and_reports_bac
         context.close()
 
 
-def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server):
-    executed = server.root / "executed.ipynb"
-    write_notebook(executed, [QUIZ_CELL])
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
+PLAYER_NOTEBOOK = "03_backprop_dC_dw22.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed_notebook(tmp_path_factory):
+    """Notebook 03 as committed, executed as make notebooks-refresh does (not signed)."""
+    folder = tmp_path_factory.mktemp("executed")
+    path = folder / PLAYER_NOTEBOOK
+    shutil.copy(NOTEBOOKS / PLAYER_NOTEBOOK, path)
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
-                    "--execute", "--inplace", str(executed)], check=True,
-                   capture_output=True, env=dict(os.environ,
-                                                 JUPYTER_DATA_DIR=str(server.root / ".data")))
-    context, page = open_notebook(browser, server, "executed.ipynb")
+                    "--execute", "--inplace", str(path)], check=True, capture_output=True,
+                   env=dict(os.environ, JUPYTER_DATA_DIR=str(folder / ".data")))
+    return path
+
+
+def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server,
+                                                                executed_notebook):
+    shutil.copy(executed_notebook, server.root / PLAYER_NOTEBOOK)
+    cells = nbformat.read(executed_notebook, as_version=4).cells
+    index = next(i for i, cell in enumerate(cells)
+                 if cell.cell_type == "code" and "step_through(" in cell.source)
+    context, page = open_notebook(browser, server, PLAYER_NOTEBOOK)
     try:
-        cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(0)
+        cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(index)
         output = cell.locator(".jp-OutputArea-output")
-        output.first.wait_for()
+        output.first.wait_for(state="attached")
         picture = output.locator("img, svg")
-        picture.first.wait_for()
+        picture.first.wait_for(state="attached")
         assert picture.count() >= 1
-        assert "run this cell" in output.first.text_content().lower()
-        assert page.locator(".cr-player").count() == 0
-        assert "data 1.5" not in output.first.text_content()  # no labels run together
+        text = output.first.text_content()
+        assert "Run this cell to step through it" in text and "Trust Notebook" in text
+        assert page.locator(".cr-player").count() == 0  # no dead buttons, no empty box
+        assert "data " not in text and "grad " not in text  # no labels run together
     finally:
         context.close()
