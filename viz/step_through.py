@@ -40,8 +40,16 @@ import anywidget
 import traitlets
 
 from engine import backward_steps, notation, topological_order
-from nn.check import gradient_answer, gradient_line, gradient_name, local_answer, term
-from nn.explain import explain, local_formula
+from nn.check import (
+    NUMBER_PATTERN,
+    TYPING_HINTS,
+    gradient_answer,
+    gradient_line,
+    gradient_name,
+    local_answer,
+    term,
+)
+from nn.explain import explain
 from viz.dot import draw_dot
 from viz.labels import number
 from viz.select import GraphTooLarge, consumers, paths_to
@@ -228,10 +236,9 @@ def _page_data(output, target, records, drawing, questions, precision):
                     on_a_path = path_edges is None or (node, consumer) in path_edges
                     if not (drawn(consumer) and on_a_path):
                         continue
-                    formula = local_formula(consumer, index, name)
-                    if formula in ("1", "−1", "-1") and node not in named:
-                        continue  # the ±1 of an add or subtract is shown, not asked
                     answer = local_answer(consumer, index, name, attempts)
+                    if answer.constant and node not in named:
+                        continue  # the ±1 of an add or subtract is shown, not asked
                     local_of[edge] = len(quiz)
                     step["questions"].append(len(quiz))
                     quiz.append(_question(answer, len(quiz), k, "local", node, consumer,
@@ -248,6 +255,7 @@ def _page_data(output, target, records, drawing, questions, precision):
             "gradientOf": gradient_of, "localOf": local_of,
             "attempts": questions["attempts"], "root": drawn(output),
             "instructions": _instructions(bool(quiz)),
+            "reading": {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS},
             "reveal": "", "salt": "",
             "title": f"Backpropagation through {out_name}, step by step" + (
                 f": the paths to {name(target)}" if target is not None else "")}

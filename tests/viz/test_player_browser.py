@@ -349,7 +349,8 @@ def test_numbers_are_read_as_learners_type_them(open_page):
     opened = quiz_at_x(open_page)
     assert "point" in opened.answer("0,5") and "comma" in opened.status()
     assert "try" not in opened.status()  # not a number: not a try
-    assert "Type a number" in opened.answer("three")
+    assert "is not a number: use digits" in opened.answer("three")
+    assert "fraction bar" in opened.answer("1/2/3")
     assert "Correct" in opened.answer(f"{DX:.4g}".replace("-", "\u2212"))
     opened = quiz_at_x(open_page)
     assert "Correct" not in opened.answer("1/2")  # read as 0.5: a wrong number, diagnosed
