@@ -538,3 +538,43 @@ def test_each_named_mistake_is_diagnosed_in_a_students_copy(open_page, case):
     status = opened.answer(repr(typed))
     assert status.startswith(expected.message) and words in status
     assert opened.errors == []
+
+
+@pytest.fixture(scope="module")
+def player_module(browser):
+    """A blank page with player.js's exports on window (the module as the page runs it)."""
+    from importlib import resources
+    script = resources.files("viz").joinpath("player.js").read_text(encoding="utf-8")
+    page = browser.new_page()
+    page.set_default_timeout(10_000)
+    page.set_content("<!DOCTYPE html><html><body><script type=\"module\">" + script
+                     + "\nObject.assign(window, { readNumber, answerHash, roundedKey });"
+                     "</script></body></html>")
+    page.wait_for_function("() => window.readNumber !== undefined")
+    yield page
+    page.close()
+
+
+TYPED = ["−0.5", "-0.5", " 1e-3 ", "1/2", " -3 / 4", ".5", "5.", "+2", "2E+3", "0,5", "1,2,3",
+         "1/2/3", "inf", "-NaN", "", "abc", "1/0", "1e999", "0.5.5", "1 000", "−1/−4"]
+
+
+@pytest.mark.parametrize("text", TYPED)
+def test_the_page_reads_a_typed_number_as_read_number_does(player_module, text):
+    from nn.check import NUMBER_PATTERN, TYPING_HINTS, read_number
+    try:
+        expected = {"value": read_number(text)}
+    except ValueError as error:
+        expected = {"error": str(error)}
+    reading = {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS}
+    assert player_module.evaluate("([t, r]) => readNumber(t, r)", [text, reading]) == expected
+
+
+@pytest.mark.parametrize("value", [0.0, -0.0, 0.45455, -3.2105, 1e-7, 123456.0, 0.99995,
+                                   -0.00012345, 9.9995])
+def test_the_page_hashes_a_number_as_python_does(player_module, value):
+    from viz.step_through import answer_hash, rounded_key
+    key = player_module.evaluate("x => roundedKey(x)", value)
+    assert key == rounded_key(value)
+    assert player_module.evaluate("([s, k]) => answerHash(s, k)", ["a1b2", key]) \
+        == answer_hash("a1b2", key)
