@@ -140,3 +140,30 @@ def cost_and_accuracy(history, i, X, y):
         outs = [_output(net, x) for x in samples]
         cost = loss_fn(outs, targets).data
     return cost, _accuracy([s.data for s in outs], targets, _threshold(name, targets))
+
+
+def shade(loss, s):
+    """How strongly each output s says "the second class", in [0, 1], and what that is.
+
+    Binary cross-entropy: σ(s), the predicted probability of y = 1. A loss with
+    two labels (hinge: −1/+1; MSE on 0/1): s from the first label (0) to the
+    second (1), clipped. Anything else: s scaled from its smallest to its largest.
+    """
+    from nn.losses import CLASSES
+
+    s = np.asarray(s, dtype=float)
+    if loss == "binary_cross_entropy":
+        return 0.5 * (1.0 + np.tanh(0.5 * s)), "σ(s), the predicted probability of y = 1"
+    labels = CLASSES[loss].labels if loss in CLASSES else None
+    if loss in CLASSES:
+        low, high = labels or (0.0, 1.0)
+        return (np.clip((s - low) / (high - low), 0.0, 1.0),
+                f"s, from {low:g} (first class) to {high:g} (second class)")
+    low, high = float(s.min()), float(s.max())
+    scale = (high - low) or 1.0
+    return (s - low) / scale, f"s, from its smallest ({low:.3g}) to its largest ({high:.3g})"
+
+
+def second_class(loss, target):
+    """1 when target is the second class of loss's labels (y = 1, or +1), else 0."""
+    return 1 if target > 0 else 0
