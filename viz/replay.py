@@ -257,17 +257,17 @@ def _question(w, g, lr, expected):
     """The right next value and the usual wrong ones, as the page checks them.
 
     [expected, tolerance, direction, [[value, tolerance, mistake], ...]], where
-    mistake indexes MISTAKES and direction is the sign of w_{e+1} − w_e (0 when
-    the step is within the tolerance). Numbers are rounded (7 digits; the
-    tolerances up, to 2), far finer than the 3 significant digits checked.
+    mistake indexes MISTAKES and direction is the sign of w_{e+1} − w_e, the
+    opposite of g's (a number on the other side of w is in the wrong direction).
+    Numbers are rounded (7 digits; the tolerances up, to 2), far finer than the
+    3 significant digits checked.
     """
     wrong = {"sign": w + lr * g, "no-rate": w - g, "step-only": -lr * g, "unchanged": w}
     close = tolerance(expected)
     wrong = [[_short(wrong[name]), _loose(tolerance(wrong[name])), index]
              for index, name in enumerate(MISTAKES)
              if math.isfinite(wrong[name]) and abs(wrong[name] - expected) > close]
-    step = expected - w
-    direction = 0 if abs(step) <= close else (1 if step > 0 else -1)
+    direction = -1 if g > 0 else 1 if g < 0 else 0  # the step −ε g goes against g
     return [_short(expected), _loose(close), direction, wrong]
 
 
