@@ -159,10 +159,6 @@ function render({ model, el }) {
     label.textContent = tick[1];
     plot.appendChild(label);
   });
-  var xName = svgElement("text", { x: curve.right, y: curve.bottom - 5, "text-anchor": "end",
-                                   "class": "cr-axis-name" });
-  xName.textContent = "epoch";
-  plot.appendChild(xName);
   plot.appendChild(svgElement("polyline", { "class": "cr-train", points: curve.train }));
   if (curve.test) plot.appendChild(svgElement("polyline", { "class": "cr-test", points: curve.test }));
   var marker = svgElement("line", { "class": "cr-now", y1: curve.top, y2: curve.bottom });
@@ -334,7 +330,7 @@ function render({ model, el }) {
     var shownNext = grad !== null && !q;
     if (grad === null) {
       update.textContent = p.name + " = " + p.valueText[i] + " after epoch " + data.epochs[i] +
-        ", the last: fit stopped here, so no update follows.";
+        ", the last: the network fit returned, so no update follows.";
     } else {
       var g = p.gradText[i];
       var lines = p.name + " \u2190 " + p.name + " \u2212 \u03b5 \u00b7 dC/d" + p.name + " = " +

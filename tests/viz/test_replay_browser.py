@@ -229,7 +229,8 @@ def test_the_replay_fits_an_840_px_column(run, open_page):
     width = page.page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= 840
     smallest = page.page.evaluate("""() => Math.min(...[...document.querySelectorAll(
-        '.cr-replay button, .cr-update, .cr-readout, .cr-axes, .cr-curve text')]
+        '.cr-replay button, .cr-update, .cr-readout, .cr-axes, .cr-curve text, '
+        + '.cr-network g.node text, .cr-tag text')]
         .map(e => parseFloat(getComputedStyle(e).fontSize)
                   * (e.closest('svg') ? e.closest('svg').getBoundingClientRect().width
                      / e.closest('svg').viewBox.baseVal.width : 1)))""")
