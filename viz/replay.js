@@ -50,7 +50,9 @@ function render({ model, el }) {
                 answers: (model.get("answers") || []).slice() };
 
   el.innerHTML = "";
-  var root = make("div", { "class": "cr-replay", tabindex: "0" });
+  // data-lm-suppress-shortcuts: JupyterLab's own shortcuts leave keys inside the replay alone
+  var root = make("div", { "class": "cr-replay", tabindex: "0",
+                           "data-lm-suppress-shortcuts": "true" });
   el.appendChild(root);
   var find = function (selector) { return root.querySelector(selector); };
 
@@ -422,6 +424,14 @@ function render({ model, el }) {
   });
   find(".cr-quiz").addEventListener("submit", function (event) {
     event.preventDefault();
+    check();
+  });
+  // Enter checks, also where the page around us takes the form's own Enter
+  // for a shortcut and cancels it (JupyterLab's command mode).
+  answer.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    event.stopPropagation();
     check();
   });
   scrubber.addEventListener("input", function () {
