@@ -19,15 +19,18 @@ top level and end with ``export default { render };``, so that the saved page
 can call ``render`` itself.
 """
 
+import base64
 import html
 import json
 import pathlib
+import struct
+import zlib
 from importlib import resources
 
 import anywidget
 import traitlets
 
-__all__ = ["Interactive", "module_path", "page", "json_for_script"]
+__all__ = ["Interactive", "module_path", "page", "json_for_script", "png"]
 
 
 def module_path(name):
@@ -80,6 +83,20 @@ def page(module, css, data, title, fallback=""):
             f'<script type="module">\n{script}</script>\n</body>\n</html>\n')
 
 
+def png(rgb):
+    """PNG bytes of an image given as a (height, width, 3) array of 0..255 (no library)."""
+    height, width, _ = rgb.shape
+    rows = b"".join(b"\x00" + bytes(row) for row in rgb.astype("uint8").reshape(height, -1))
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(rows, 9)) + chunk(b"IEND", b""))
+
+
 class Interactive(anywidget.AnyWidget):
     """Base of viz's widgets: ``data`` (computed in Python) in, ``answers`` out.
 
@@ -94,6 +111,22 @@ class Interactive(anywidget.AnyWidget):
     def fallback_html(self):
         """What the saved page shows before its script runs (subclasses say more)."""
         return f"<p>{html.escape(self.data.get('title', ''))}</p>"
+
+    def picture(self):
+        """PNG bytes shown where the widget cannot run (untrusted, GitHub), or None."""
+        return None
+
+    def _repr_mimebundle_(self, **kwargs):
+        # Beside the widget: a picture and one line, for viewers that cannot run
+        # it (an untrusted notebook, GitHub, nbconvert). Where the widget runs,
+        # Jupyter shows the widget, its richest form.
+        data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
+        data = dict(data)
+        picture = self.picture()
+        if picture is not None:
+            data["image/png"] = base64.b64encode(picture).decode("ascii")
+        data["text/plain"] = f"{repr(self)}\n(run this cell to step through it)"
+        return data, metadata
 
     def html(self):
         """The whole page: one file, nothing fetched from anywhere."""

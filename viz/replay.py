@@ -33,7 +33,7 @@ import numpy as np
 from engine import notation
 from nn import recording
 from nn.check import tolerance
-from viz.frontend import Interactive, module_path
+from viz.frontend import Interactive, module_path, png
 from viz.labels import number
 from viz.network import draw_network
 
@@ -119,6 +119,10 @@ class TrainingReplay(Interactive):
         cost = self.data["costText"][last]
         return (f"<p>{html.escape(self.data['title'])}: C = {html.escape(cost)} after "
                 f"{self.data['epochs'][last]} epochs. Replaying the run needs JavaScript.</p>")
+
+    def picture(self):
+        """The decision boundary after the last epoch, with the data, as a PNG."""
+        return png(boundary_image(self.data["boundary"], -1))
 
     def __repr__(self):
         quiz = ", quiz" if self.data["quiz"] else ""
@@ -383,6 +387,30 @@ def _boundary(history, shown, X, y, tests, features, names, grid):
         "yRange": [f"{low[1]:.3g}", f"{high[1]:.3g}"],
         "others": (f"{', '.join(others)} held at their training mean" if others else ""),
     }
+
+
+# The page's colours: red towards 0 (first class), white at 1/2, blue towards 1
+_CLASS_COLOURS = (np.array([214, 39, 40]), np.array([31, 119, 180]))
+_POINT_COLOURS = (np.array([179, 22, 30]), np.array([11, 79, 138]))
+
+
+def boundary_image(boundary, i, scale=5):
+    """The boundary picture of shown epoch i as an RGB array, points as small squares."""
+    size = boundary["size"]
+    shade = np.frombuffer(base64.b64decode(boundary["pictures"][i]), dtype=np.uint8)
+    shade = shade.reshape(size, size).astype(float) / 255
+    strength = (np.abs(shade - 0.5) * 2 * 0.6)[..., None]
+    colour = np.where((shade < 0.5)[..., None], _CLASS_COLOURS[0], _CLASS_COLOURS[1])
+    rgb = 255 + (colour - 255) * strength
+    rgb = np.kron(rgb, np.ones((scale, scale, 1)))
+    side = size * scale
+    for x, y, second, test in boundary["points"]:
+        col, row = int(x * (side - 1)), int(y * (side - 1))
+        box = rgb[max(row - 2, 0):row + 3, max(col - 2, 0):col + 3]  # a view into rgb
+        box[...] = _POINT_COLOURS[second]
+        if test:  # a ring: white inside
+            box[1:-1, 1:-1] = 255
+    return np.round(rgb)
 
 
 # -- the drawing -----------------------------------------------------------------------

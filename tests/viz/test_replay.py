@@ -167,3 +167,27 @@ def test_the_replay_is_an_anywidget_widget(iris_replay):
     assert isinstance(iris_replay, anywidget.AnyWidget)
     assert "function render({ model, el })" in iris_replay._esm
     assert "101 epochs" in repr(iris_replay)
+
+
+def test_where_the_widget_cannot_run_a_picture_of_the_boundary_is_shown(iris_replay):
+    import struct
+    import zlib
+
+    from viz.replay import boundary_image
+
+    data, _ = iris_replay._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert "run this cell" in data["text/plain"]
+    picture = base64.b64decode(data["image/png"])
+    assert picture.startswith(b"\x89PNG\r\n\x1a\n")
+    width, height = struct.unpack(">II", picture[16:24])
+    expected = boundary_image(iris_replay.data["boundary"], -1)
+    assert (height, width) == expected.shape[:2]
+    # the pixels are the last epoch's boundary: decode the one IDAT chunk
+    start = picture.index(b"IDAT") + 4
+    length = struct.unpack(">I", picture[start - 8:start - 4])[0]
+    rows = zlib.decompress(picture[start:start + length])
+    pixels = np.frombuffer(rows, dtype=np.uint8).reshape(height, 1 + 3 * width)[:, 1:]
+    assert np.array_equal(pixels.reshape(height, width, 3), expected.astype(np.uint8))
+    first = boundary_image(iris_replay.data["boundary"], 0)
+    assert not np.array_equal(first, expected)
