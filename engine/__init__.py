@@ -27,13 +27,13 @@ from engine.graph import (
     zero_grad,
 )
 from engine.mode import enable_grad, is_grad_enabled, no_grad
-from engine.ops import OPS, Formula, Op
+from engine.ops import OPS, Formula, Mistake, Op
 from engine.value import Constant, Value, apply, describe, weighted_sum
 
 __all__ = ["Value", "Constant", "weighted_sum", "apply", "grad", "gradcheck",
            "GradcheckReport", "no_grad", "enable_grad", "is_grad_enabled", "zero_grad",
            "topological_order", "local_derivatives", "backward_by_the_book",
-           "backward_steps", "BackwardStep", "Send", "OPS", "Op", "Formula",
+           "backward_steps", "BackwardStep", "Send", "OPS", "Op", "Formula", "Mistake",
            "describe", "notation", "Compiled", "compile_sgd_step", "compile_sample_step"]
 # engine.compile is left out of __all__ so that `from engine import *` keeps
 # Python's own compile().

@@ -25,6 +25,14 @@ templates compute exactly what ``forward`` and ``derivatives`` compute, digit
 for digit (a test holds them to it), and may call the functions in
 ``PYTHON_NAMES``.
 
+Each entry may also list its ``mistakes``: the classic wrong local
+derivatives learners type (tanh(z) for tanh'(z), σ for σ·(1 − σ), the same
+operand of a product instead of the other), each with a name, its text in
+the operands' names and a rule called like ``derivatives``. nn.check uses
+them to name the mistake a wrong number looks like. An op without mistakes
+works everywhere; its wrong answers are then diagnosed by the general ones
+(sign, the derivative with respect to another operand).
+
 Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 (value.py; or ``engine.apply(op, ...)``), and its tests.
 """
@@ -32,11 +40,12 @@ Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 import math
 import operator
 import sys
+from collections.abc import Callable
 from functools import cache, lru_cache, partial, reduce
 from string import Template
 from typing import NamedTuple
 
-__all__ = ["Op", "OPS", "Formula", "PYTHON_NAMES"]
+__all__ = ["Op", "OPS", "Formula", "Mistake", "PYTHON_NAMES"]
 
 
 class Formula(NamedTuple):
@@ -44,6 +53,22 @@ class Formula(NamedTuple):
     text: str     # '1 − tanh²($x)', for drawings and the terminal
     latex: str    # r'1 - \tanh^2($x)', for notebooks
     python: str   # '1.0 - $out*$out', for the code generator
+
+
+class Mistake(NamedTuple):
+    """A classic wrong local derivative of an op, with its name and its rule.
+
+    name -- a short id, 'tanh_itself'
+    text -- what the learner computed, in the operands' names like
+            Formula.text: 'tanh($x) itself' (fill it with Op.show_mistake)
+    rule -- rule(*operands, out) -> one number per operand: what a learner
+            making this mistake types for d(out)/d(that operand), or None
+            where the mistake does not apply to that operand. Called on
+            floats only (it diagnoses numbers; nothing differentiates it).
+    """
+    name: str
+    text: str
+    rule: Callable
 
 
 class Op:
@@ -61,13 +86,15 @@ class Op:
     spreads     -- True if a nan or ±inf operand always makes the result nan or
                    ±inf (x + inf = inf, 0·inf = nan), so checking the result is
                    enough; False where it can vanish (relu(nan) = 0, 1/inf = 0)
+    mistakes    -- the classic wrong local derivatives, a tuple of Mistakes
+                   (empty for ops with none worth naming)
     """
 
     __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
-                 "result", "local", "expand", "spreads")
+                 "result", "local", "expand", "spreads", "mistakes")
 
     def __init__(self, name, symbol, operands, forward, derivatives, result,
-                 local, expand=None, spreads=False):
+                 local, expand=None, spreads=False, mistakes=()):
         self.name = name
         self.symbol = symbol
         self.operands = operands
@@ -77,6 +104,7 @@ class Op:
         self.local = local
         self.expand = expand
         self.spreads = spreads
+        self.mistakes = tuple(mistakes)
 
     def formulas(self, n_operands):
         """(operand names, result Formula, local Formulas) for a node with n operands."""
@@ -110,6 +138,14 @@ class Op:
         operands, _, local = self.formulas(len(names))
         mapping = dict(zip(operands, names), out=out)
         return tuple(_substitute(getattr(f, how), mapping) for f in local)
+
+    def show_mistake(self, mistake, names, out="out"):
+        """A Mistake's text with the operands' own names.
+
+        TANH.show_mistake(TANH.mistakes[0], ['(z_2)^3']) -> 'tanh((z_2)^3) itself'.
+        """
+        operands = self.operand_names(len(names))
+        return _fill(mistake.text, operands, names, out)
 
     def __str__(self):
         """'add (x + y)': the name and the formula, for messages."""
@@ -320,7 +356,14 @@ MUL = _define(Op(
     derivatives=lambda x, y, out: (y, x),
     result=Formula("$x · $y", r"$x \cdot $y", "$x * $y"),
     local=(Formula("$y", "$y", "$y"), Formula("$x", "$x", "$x")),
-    spreads=True))
+    spreads=True,
+    mistakes=(
+        Mistake("same_operand", "$x, the operand itself instead of the other one, $y",
+                lambda x, y, out: (x, None)),
+        Mistake("same_operand", "$y, the operand itself instead of the other one, $x",
+                lambda x, y, out: (None, y)),
+        Mistake("product_itself", "the product $x · $y itself",
+                lambda x, y, out: (out, out)))))
 
 DIV = _define(Op(
     "div", "÷", ("x", "y"),
@@ -328,7 +371,14 @@ DIV = _define(Op(
     derivatives=lambda x, y, out: (1.0 / y, -out / y),
     result=Formula("$x / $y", r"\frac{$x}{$y}", "$x / $y"),
     local=(Formula("1/$y", r"\frac{1}{$y}", "1.0 / $y"),
-           Formula("−$x/$y²", r"-\frac{$x}{$y^2}", "-$out / $y"))))
+           Formula("−$x/$y²", r"-\frac{$x}{$y^2}", "-$out / $y")),
+    mistakes=(
+        Mistake("divisor_not_inverted", "$y, the divisor itself instead of 1/$y",
+                lambda x, y, out: (y, None)),
+        Mistake("divisor_not_squared", "−$x/$y, with $y where $y² belongs",
+                lambda x, y, out: (None, -x / y)),
+        Mistake("quotient_itself", "the quotient $x/$y itself",
+                lambda x, y, out: (out, out)))))
 
 NEG = _define(Op(
     "neg", "−", ("x",),
@@ -347,7 +397,17 @@ POW = _define(Op(
                    "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))"),
            Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
                    "($out * math.log($x) if $x > 0.0 else "
-                   "0.0 if $x == 0.0 else math.nan)"))))
+                   "0.0 if $x == 0.0 else math.nan)")),
+    mistakes=(
+        Mistake("exponent_not_lowered", "$y·$x^$y: you forgot to lower the exponent",
+                lambda x, y, out: (y * out, None)),
+        Mistake("forgot_exponent_factor", "$x^($y − 1): you forgot the exponent's factor $y",
+                lambda x, y, out: (x ** (y - 1.0), None)),
+        Mistake("power_rule_for_exponent",
+                "$y·$x^($y − 1), the power rule, which is for the base, not the exponent",
+                lambda x, y, out: (None, y * x ** (y - 1.0))),
+        Mistake("forgot_log", "$x^$y: you forgot the factor ln $x",
+                lambda x, y, out: (None, out)))))
 
 POW_SCALAR = _define(Op(
     "pow_scalar", "**", ("x", "n"),
@@ -356,35 +416,60 @@ POW_SCALAR = _define(Op(
     result=Formula("$x^$n", "{$x}^{$n}", "$x ** $n"),
     local=(Formula("$n·$x^($n − 1)", "$n\\,{$x}^{$n - 1}",
                    "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))"),
-           Formula("0 (a constant)", "0", "0.0"))))
+           Formula("0 (a constant)", "0", "0.0")),
+    mistakes=(
+        Mistake("exponent_not_lowered", "$n·$x^$n: you forgot to lower the exponent",
+                lambda x, n, out: (n * out, None)),
+        Mistake("forgot_exponent_factor", "$x^($n − 1): you forgot the exponent's factor $n",
+                lambda x, n, out: (x ** (n - 1.0), None)))))
 
 EXP = _define(Op(
     "exp", "exp", ("x",),
     forward=math.exp,
     derivatives=lambda x, out: (out,),
     result=Formula("exp($x)", "e^{$x}", "math.exp($x)"),
-    local=(Formula("exp($x)", "e^{$x}", "$out"),)))
+    local=(Formula("exp($x)", "e^{$x}", "$out"),),
+    mistakes=(
+        Mistake("power_rule", "$x·exp($x − 1), the power rule, which is for a constant "
+                "exponent: exp($x) is its own derivative",
+                lambda x, out: (x * math.exp(x - 1.0),)),
+        Mistake("times_input", "$x·exp($x): exp($x) is its own derivative, with no factor $x",
+                lambda x, out: (x * out,)))))
 
 LOG = _define(Op(
     "log", "log", ("x",),
     forward=_log_forward,
     derivatives=lambda x, out: (1.0 / x,),
     result=Formula("ln $x", r"\ln $x", "math.log($x)"),
-    local=(Formula("1/$x", r"\frac{1}{$x}", "1.0 / $x"),)))
+    local=(Formula("1/$x", r"\frac{1}{$x}", "1.0 / $x"),),
+    mistakes=(
+        Mistake("log_itself", "ln $x itself", lambda x, out: (out,)),
+        Mistake("input_itself", "$x itself instead of 1/$x", lambda x, out: (x,)),
+        Mistake("one_over_log", "1/ln $x, with ln $x where $x belongs",
+                lambda x, out: (1.0 / out,)))))
 
 SQRT = _define(Op(
     "sqrt", "√", ("x",),
     forward=_sqrt_forward,
     derivatives=lambda x, out: (0.5 / out,),
     result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)"),
-    local=(Formula("1/(2√$x)", r"\frac{1}{2\sqrt{$x}}", "0.5 / $out"),)))
+    local=(Formula("1/(2√$x)", r"\frac{1}{2\sqrt{$x}}", "0.5 / $out"),),
+    mistakes=(
+        Mistake("sqrt_itself", "√$x itself", lambda x, out: (out,)),
+        Mistake("forgot_the_half", "1/√$x: you forgot the 2 of 1/(2√$x)",
+                lambda x, out: (1.0 / out,)))))
 
 TANH = _define(Op(
     "tanh", "tanh", ("x",),
     forward=math.tanh,
     derivatives=lambda x, out: (1.0 - out * out,),
     result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)"),
-    local=(Formula("1 − tanh²($x)", r"1 - \tanh^2($x)", "1.0 - $out * $out"),)))
+    local=(Formula("1 − tanh²($x)", r"1 - \tanh^2($x)", "1.0 - $out * $out"),),
+    mistakes=(
+        Mistake("tanh_itself", "tanh($x) itself", lambda x, out: (out,)),
+        Mistake("one_minus_input_squared", "1 − ($x)², with $x where tanh($x) belongs",
+                lambda x, out: (1.0 - x * x,)),
+        Mistake("tanh_squared", "tanh²($x), without the 1 −", lambda x, out: (out * out,)))))
 
 SIGMOID = _define(Op(
     "sigmoid", "σ", ("x",),
@@ -392,7 +477,15 @@ SIGMOID = _define(Op(
     derivatives=lambda x, out: (out * (1.0 - out),),
     result=Formula("σ($x)", r"\sigma($x)", "sigmoid($x)"),
     local=(Formula("σ($x)·(1 − σ($x))", r"\sigma($x)\,(1 - \sigma($x))",
-                   "$out * (1.0 - $out)"),)))
+                   "$out * (1.0 - $out)"),),
+    mistakes=(
+        Mistake("sigmoid_itself", "σ($x) itself", lambda x, out: (out,)),
+        Mistake("one_minus_sigmoid", "1 − σ($x), without the factor σ($x)",
+                lambda x, out: (1.0 - out,)),
+        Mistake("sigmoid_squared", "σ²($x), σ times itself instead of times 1 − σ($x)",
+                lambda x, out: (out * out,)),
+        Mistake("input_instead_of_output", "$x·(1 − $x), with $x where σ($x) belongs",
+                lambda x, out: (x * (1.0 - x),)))))
 
 RELU = _define(Op(
     "relu", "ReLU", ("x",),
@@ -401,14 +494,24 @@ RELU = _define(Op(
     # derivative is 0; x > 0 works on Values too.)
     derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
     result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)"),
-    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),)))
+    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),),
+    mistakes=(
+        Mistake("relu_itself", "max(0, $x) itself", lambda x, out: (out,)),
+        Mistake("slope_where_flat", "1, but $x ≤ 0, where max(0, $x) is flat",
+                lambda x, out: (1.0 if x <= 0.0 else None,)))))
 
 SOFTPLUS = _define(Op(
     "softplus", "softplus", ("x",),
     forward=_softplus_forward,
     derivatives=lambda x, out: (_sigmoid(x),),
     result=Formula("ln(1 + exp($x))", r"\ln(1 + e^{$x})", "softplus($x)"),
-    local=(Formula("σ($x)", r"\sigma($x)", "sigmoid($x)"),)))
+    local=(Formula("σ($x)", r"\sigma($x)", "sigmoid($x)"),),
+    mistakes=(
+        Mistake("softplus_itself", "ln(1 + exp($x)) itself", lambda x, out: (out,)),
+        Mistake("one_minus_sigmoid", "1 − σ($x), which is σ(−$x)",
+                lambda x, out: (1.0 - _sigmoid_forward(x),)),
+        Mistake("exp_alone", "exp($x), without dividing by 1 + exp($x)",
+                lambda x, out: (math.exp(x),)))))
 
 WEIGHTED_SUM = _define(Op(
     "weighted_sum", "Σ w·x + b", ("w", "x", "b"),
@@ -430,7 +533,14 @@ SQUARED_ERROR = _define(Op(
     result=Formula("($s − $y)²", "($s - $y)^2", "($s - $y) * ($s - $y)"),
     local=(Formula("2·($s − $y)", "2($s - $y)", "2.0 * ($s - $y)"),
            Formula("−2·($s − $y)", "-2($s - $y)", "-2.0 * ($s - $y)")),
-    spreads=True))
+    spreads=True,
+    mistakes=(
+        Mistake("forgot_the_2", "$s − $y: you forgot the 2 of 2·($s − $y)",
+                lambda s, y, out: (s - y, None)),
+        Mistake("forgot_the_2", "−($s − $y): you forgot the 2 of −2·($s − $y)",
+                lambda s, y, out: (None, -(s - y))),
+        Mistake("cost_itself", "the cost ($s − $y)² itself",
+                lambda s, y, out: (out, out)))))
 
 BINARY_CROSS_ENTROPY = _define(Op(
     "binary_cross_entropy", "BCE", ("s", "y"),
@@ -439,7 +549,17 @@ BINARY_CROSS_ENTROPY = _define(Op(
     result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
                    "softplus($s) - $y * $s"),
     local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
-           Formula("−$s", "-$s", "-$s"))))
+           Formula("−$s", "-$s", "-$s")),
+    mistakes=(
+        Mistake("sigmoid_alone", "σ($s) instead of σ($s) − $y: you forgot the − $y",
+                lambda s, y, out: (_sigmoid_forward(s), None)),
+        Mistake("one_minus_sigmoid", "1 − σ($s) instead of σ($s) − $y",
+                lambda s, y, out: (1.0 - _sigmoid_forward(s), None)),
+        Mistake("mean_squared_error", "2·(σ($s) − $y), the squared error's rule, "
+                "not the cross-entropy's",
+                lambda s, y, out: (2.0 * (_sigmoid_forward(s) - y), None)),
+        Mistake("cost_itself", "the cost ln(1 + exp($s)) − $y·$s itself",
+                lambda s, y, out: (out, out)))))
 
 HINGE = _define(Op(
     "hinge", "hinge", ("s", "y"),
@@ -450,4 +570,11 @@ HINGE = _define(Op(
     local=(Formula("−$y if $y·$s < 1 else 0", r"-$y\,[$y\,$s < 1]",
                    "(-$y if 1.0 - $y * $s > 0.0 else 0.0)"),
            Formula("−$s if $y·$s < 1 else 0", r"-$s\,[$y\,$s < 1]",
-                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)"))))
+                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)")),
+    mistakes=(
+        Mistake("slope_where_flat", "−$y, but $y·$s ≥ 1, where max(0, 1 − $y·$s) is flat",
+                lambda s, y, out: (-y if 1.0 - y * s <= 0.0 else None, None)),
+        Mistake("slope_where_flat", "−$s, but $y·$s ≥ 1, where max(0, 1 − $y·$s) is flat",
+                lambda s, y, out: (None, -s if 1.0 - y * s <= 0.0 else None)),
+        Mistake("cost_itself", "the cost max(0, 1 − $y·$s) itself",
+                lambda s, y, out: (out, out)))))

@@ -1,108 +1,237 @@
-/* The step-through player (viz/step_through.py writes its data).
+// The step-through player (viz/step_through.py writes its data).
+//
+// One ES module for every place a learner meets it: anywidget loads it in
+// JupyterLab, Notebook 7, VS Code and Colab (render({ model, el })), and the
+// saved page runs it inline with a stand-in for the model (mountPage).
+//
+// Python computed every number and every message: the gradients at each
+// step, the chain-rule lines, and for each question the right value and the
+// named wrong ones with their diagnoses (nn/check.py). This script only shows
+// them step by step, and compares a typed number with those answers.
 
-   Python computed every number and every message: the gradients at each step,
-   the chain-rule lines, and for each question the right value and the usual
-   wrong ones (nn/check.py). This script only shows them step by step, and
-   compares a typed number with those answers. */
+const SVG_NS = "http://www.w3.org/2000/svg";
 
-function chainrulePlayer(root) {
-  "use strict";
-  var data = JSON.parse(root.querySelector(".cr-data").textContent);
-  var steps = data.steps;
-  var last = steps.length - 1;
-  var SVG_NS = "http://www.w3.org/2000/svg";
-  var find = function (selector) { return root.querySelector(selector); };
-  var graph = find(".cr-graph");
-  var layer = graph.querySelector("g.graph");
-  var slider = find(".cr-slider");
-  var answer = find(".cr-answer");
+const TEMPLATE = `
+<div class="cr-title"></div>
+<div class="cr-help"></div>
+<div class="cr-controls">
+  <button type="button" data-action="reset" title="Clear every answer and start again">Reset</button>
+  <button type="button" data-action="home" title="The first step, answers kept (Home)">Home</button>
+  <button type="button" data-action="prev" title="Previous step (&#x2190;)">&#x25C0; Prev</button>
+  <button type="button" data-action="next" title="Next step (&#x2192;)">Next &#x25B6;</button>
+  <button type="button" data-action="play" title="Play or pause (space)">Play</button>
+  <input type="range" class="cr-slider" min="0" value="0" aria-label="step">
+  <span class="cr-counter" data-step="1"></span>
+  <span class="cr-score" data-score="0"></span>
+</div>
+<div class="cr-confirm" hidden>Clear every answer and start again?
+  <button type="button" data-action="clear">Yes, clear them</button>
+  <button type="button" data-action="keep">No, keep them</button></div>
+<div class="cr-legend" aria-label="legend">
+  <span><i class="cr-key cr-key-current"></i>current: the node sending its gradient</span>
+  <span><i class="cr-key cr-key-asked"></i>your turn: the node asked about</span>
+  <span><i class="cr-key cr-key-pending"></i>not reached: no gradient yet (grad &#x2014;)</span>
+  <span><i class="cr-key cr-key-send"></i>sends: grad &#xD7; local derivative</span>
+  <span class="cr-key-quiz"><b>?</b> yours to work out</span>
+</div>
+<div class="cr-panel">
+  <div class="cr-step"></div>
+  <div class="cr-line"></div>
+  <table class="cr-sends"></table>
+  <div class="cr-quiz" hidden>
+    <label><span class="cr-prompt"></span>
+      <input class="cr-answer" type="text" inputmode="decimal" autocomplete="off"
+             spellcheck="false" data-label="" data-ask="" aria-label="your answer"></label>
+    <button type="button" data-action="check" title="Check (Enter)">Check</button>
+    <button type="button" data-action="reveal">Reveal</button>
+  </div>
+  <div class="cr-status" role="status" aria-live="polite"></div>
+</div>
+<div class="cr-graph"></div>`;
+
+// -- numbers as the learner types them (nn.check.read_number reads the same) ------
+const NUMBER = "[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?";
+const PLAIN = new RegExp("^" + NUMBER + "$");
+const FRACTION = new RegExp("^(" + NUMBER + ")/(" + NUMBER + ")$");
+const NOT_A_NUMBER = "Type a number with digits: a decimal point, a minus sign, " +
+  "e for a power of ten, or a fraction with /.";
+const COMMA = "Use a point for the decimals, not a comma.";
+
+export function readNumber(text) {
+  const t = text.trim().replace(/[\u2212\u2013\u2012]/g, "-").replace(/\s+/g, "");
+  if (/^[+-]?\d*,\d+$/.test(t)) return { error: COMMA };
+  if (PLAIN.test(t)) return { value: Number(t) };
+  const parts = t.match(FRACTION);
+  if (parts && Number(parts[2]) !== 0) return { value: Number(parts[1]) / Number(parts[2]) };
+  return { error: NOT_A_NUMBER };
+}
+
+// -- the students' copy compares salted hashes (step_through.answer_hash) ----------
+function fnv(text, basis) {
+  let h = basis >>> 0;
+  for (const byte of new TextEncoder().encode(text)) {
+    h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
+export function answerHash(salt, key) {
+  const text = salt + "|" + key;
+  return fnv(text, 0x811C9DC5) + fnv(text, 0x050C5D1F);
+}
+
+export function roundedKey(x) {  // -0.45461 -> "-4546e-1", as step_through.rounded_key
+  if (x === 0) return "0";
+  const [mantissa, exponent] = x.toExponential(3).split("e");
+  return mantissa.replace(".", "") + "e" + Number(exponent);
+}
+
+// -- the player ----------------------------------------------------------------------
+function render({ model, el }) {
+  const data = model.get("data");
+  const steps = data.steps, questions = data.questions || [];
+  const last = steps.length - 1;
+  const root = document.createElement("div");
+  root.className = "cr-player";
+  root.tabIndex = 0;
+  root.dataset.lmSuppressShortcuts = "true";  // JupyterLab: our keys, not its shortcuts
+  root.innerHTML = TEMPLATE;
+  el.appendChild(root);
+  const find = (selector) => root.querySelector(selector);
+  const graph = find(".cr-graph");
+  graph.innerHTML = model.get("svg");
+  const layer = graph.querySelector("g.graph") || graph;
+  const slider = find(".cr-slider");
+  const answer = find(".cr-answer");
+  find(".cr-title").textContent = data.title;
+  find(".cr-help").textContent = data.instructions;
+  slider.max = String(last);
+  find(".cr-key-quiz").hidden = !data.quiz;
+  find(".cr-key-asked").parentElement.hidden = !data.quiz;
+  find(".cr-score").hidden = !data.quiz;
 
   // The drawing: node groups by DOT id, the text showing each grad, the edges.
-  var nodes = {}, gradText = {}, edges = {};
-  root.querySelectorAll("g.node[data-node]").forEach(function (g) {
+  const nodes = {}, gradText = {}, edges = {}, edgeText = {};
+  root.querySelectorAll("g.node[data-node]").forEach((g) => {
     nodes[g.dataset.node] = g;
     // Graphviz draws a node's outline first, then its text and cell borders.
-    var outline = g.querySelector("path, polygon, ellipse");
+    const outline = g.querySelector("path, polygon, ellipse");
     if (outline) outline.classList.add("cr-outline");
-    g.querySelectorAll("text").forEach(function (text) {
+    g.querySelectorAll("text").forEach((text) => {
       if (/^grad /.test(text.textContent)) gradText[g.dataset.node] = text;
     });
   });
-  root.querySelectorAll("g.edge[data-edge]").forEach(function (g) {
+  root.querySelectorAll("g.edge[data-edge]").forEach((g) => {
     edges[g.dataset.edge] = g;
+    g.querySelectorAll("text").forEach((text) => {  // the '= value' line under the formula
+      if (/^=/.test(text.textContent.trim())) edgeText[g.dataset.edge] = [text, text.textContent];
+    });
   });
-  var stepOf = {};  // node id -> the index of its step
-  steps.forEach(function (step, k) { stepOf[step.node] = k; });
+  const captions = layer.querySelectorAll("text.cr-caption");
 
-  var state = { k: 0, asking: false, answers: {}, tries: {}, timer: null };
+  const state = { k: 0, records: {}, timer: null };
+  loadAnswers();
 
-  // Is this node's gradient a question not answered yet?
-  function unanswered(id) {
-    var k = stepOf[id];
-    return data.quiz && k !== undefined && Boolean(steps[k].quiz) && !(k in state.answers);
-  }
-
-  // -- showing step k ---------------------------------------------------------
-  function render() {
-    var k = state.k, step = steps[k];
-    var shown = {};  // node id -> the gradient it shows (a running sum until complete)
-    for (var j = 0; j <= k; j++) {
-      Object.assign(shown, steps[j].arrived);
-      if (j < k || !state.asking) Object.assign(shown, steps[j].updates);
+  // -- what is known --------------------------------------------------------------
+  function record(q) {
+    if (!state.records[q]) {
+      state.records[q] = { tries: 0, typed: [], right: false, revealed: false,
+                           mistake: "", diagnosis: "", value: null };
     }
-    Object.keys(gradText).forEach(function (id) {
-      var text = !(id in shown) ? "\u2014" : unanswered(id) ? "?" : shown[id];
-      gradText[id].textContent = "grad " + text;
-    });
-    Object.keys(nodes).forEach(function (id) {
-      var g = nodes[id], value = id.replace(/op$/, "");
-      var isOp = value !== id;
-      var current = value === step.node;
-      g.classList.toggle("cr-current", current && !state.asking);
-      g.classList.toggle("cr-asked", current && state.asking && !isOp);
-      g.classList.toggle("cr-pending", isOp ? !(stepOf[value] <= k) : !(id in shown));
-    });
-    drawSends(step);
-    // the caption above the graph gives the final gradient away: hide it in a quiz
-    var atEnd = k === last && !state.asking;
-    layer.querySelectorAll(":scope > text").forEach(function (text) {
-      text.style.visibility = data.quiz && !atEnd ? "hidden" : "";
-    });
-    writePanel(step, atEnd);
+    return state.records[q];
+  }
+  function known(q) {
+    if (q === undefined) return true;
+    const r = state.records[q];
+    return Boolean(r && (r.right || r.revealed));
+  }
+  function asked(k) {  // the first question of step k not answered yet, or undefined
+    return steps[k].questions.find((q) => !known(q));
+  }
+  // A number on screen: '?' while its question is open; in the students' copy
+  // (null: not in the file) the number the learner typed right.
+  function shown(value, q) {
+    if (!known(q)) return "?";
+    if (value !== null && value !== undefined) return value;
+    const r = state.records[q];
+    return r && r.right ? r.value : "?";
+  }
+
+  // -- showing step k ---------------------------------------------------------------
+  function draw() {
+    const k = state.k, step = steps[k], q = asked(k);
+    const asking = q !== undefined;
+    const values = {};  // node id -> the gradient it shows (a running sum until complete)
+    for (let j = 0; j <= k; j++) {
+      Object.assign(values, steps[j].arrived);
+      if (j < k || !asking) Object.assign(values, steps[j].updates);
+    }
+    for (const id of Object.keys(gradText)) {
+      gradText[id].textContent = "grad " + (!(id in values) ? "\u2014"
+        : shown(values[id], data.gradientOf[id]));
+    }
+    for (const id of Object.keys(nodes)) {
+      const g = nodes[id], value = id.replace(/op$/, "");
+      const isOp = value !== id, current = value === step.node;
+      const reached = isOp ? steps.findIndex((s) => s.node === value) <= k : id in values;
+      g.classList.toggle("cr-current", current && !asking);
+      g.classList.toggle("cr-asked", current && asking && !isOp);
+      g.classList.toggle("cr-pending", !reached && !(current && asking));
+    }
+    for (const [edge, [text, words]] of Object.entries(edgeText)) {
+      const q = data.localOf[edge];
+      text.textContent = q === undefined ? words
+        : "= " + shown(/^=\s*\?$/.test(words.trim()) ? null : words.replace(/^\s*=\s*/, ""), q);
+    }
+    const allKnown = questions.every((question) => known(question.id));
+    captions.forEach((text) => { text.style.visibility = allKnown ? "" : "hidden"; });
+    drawSends(step, asking);
+    writePanel(step, q);
     slider.value = String(k);
-    find(".cr-counter").textContent = "step " + (k + 1) + " of " + steps.length;
+    const counter = find(".cr-counter");
+    counter.textContent = "step " + (k + 1) + " of " + steps.length;
+    counter.dataset.step = String(k + 1);
+    writeScore();
     find('[data-action="prev"]').disabled = k === 0;
-    find('[data-action="next"]').disabled = k === last || state.asking;
-    find('[data-action="play"]').disabled = state.asking || (k === last && !state.timer);
-    if (nodes[step.node]) follow(nodes[step.node]);
+    find('[data-action="home"]').disabled = k === 0;
+    find('[data-action="next"]').disabled = k === last || asking;
+    find('[data-action="play"]').disabled = asking || (k === last && !state.timer);
   }
 
-  function drawSends(step) {
-    layer.querySelectorAll(".cr-edge-label").forEach(function (g) { g.remove(); });
-    Object.keys(edges).forEach(function (key) { edges[key].classList.remove("cr-send"); });
-    if (state.asking) return;
-    step.sends.forEach(function (send) {
-      var edge = edges[send.edge];
-      if (!edge) return;  // the parent is not drawn
+  function sent(send) {  // [grad, local, contribution] of one send, as far as known
+    const grad = shown(send.grad, data.gradientOf[send.from]);
+    const local = shown(send.local, data.localOf[send.edge]);
+    let contribution = "?";
+    if (known(data.localOf[send.edge]) && known(data.gradientOf[send.to])) {
+      contribution = send.contribution !== null ? send.contribution
+        : grad !== "?" && local !== "?" ? (Number(grad) * Number(local)).toPrecision(4) : "?";
+    }
+    return [grad, local, contribution];
+  }
+
+  function drawSends(step, asking) {
+    layer.querySelectorAll(".cr-edge-label").forEach((g) => g.remove());
+    Object.values(edges).forEach((edge) => edge.classList.remove("cr-send"));
+    if (asking) return;
+    for (const send of step.sends) {
+      const edge = edges[send.edge];
+      if (!edge) continue;  // the parent is not drawn
       edge.classList.add("cr-send");
-      label(edge, send.grad + " \u00d7 " + send.local + " = " + contribution(send));
-    });
-  }
-
-  function contribution(send) {
-    return send.to && unanswered(send.to) ? "?" : send.contribution;
+      const [grad, local, contribution] = sent(Object.assign({ from: step.node }, send));
+      label(edge, grad + " \u00d7 " + local + " = " + contribution);
+    }
   }
 
   // A label at the middle of an edge, on a white box so it reads over lines;
   // below the edge when Graphviz wrote a label of its own there.
   function label(edge, text) {
-    var path = edge.querySelector("path");
+    const path = edge.querySelector("path");
     if (!path) return;
-    var middle = path.getPointAtLength(path.getTotalLength() / 2);
+    let middle = path.getPointAtLength(path.getTotalLength() / 2);
     if (edge.querySelector("text")) middle = { x: middle.x, y: middle.y + 14 };
-    var g = document.createElementNS(SVG_NS, "g");
-    var box = document.createElementNS(SVG_NS, "rect");
-    var words = document.createElementNS(SVG_NS, "text");
+    const g = document.createElementNS(SVG_NS, "g");
+    const box = document.createElementNS(SVG_NS, "rect");
+    const words = document.createElementNS(SVG_NS, "text");
     g.setAttribute("class", "cr-edge-label");
     words.setAttribute("x", middle.x);
     words.setAttribute("y", middle.y + 4);
@@ -111,212 +240,264 @@ function chainrulePlayer(root) {
     g.appendChild(box);
     g.appendChild(words);
     layer.appendChild(g);
-    var size = words.getBBox();
-    box.setAttribute("x", size.x - 3);
-    box.setAttribute("y", size.y - 1);
-    box.setAttribute("width", size.width + 6);
-    box.setAttribute("height", size.height + 2);
-    box.setAttribute("rx", 3);
+    const fit = () => {  // the text's box exists only once the page lays it out
+      const size = words.getBBox();
+      box.setAttribute("x", size.x - 3);
+      box.setAttribute("y", size.y - 1);
+      box.setAttribute("width", size.width + 6);
+      box.setAttribute("height", size.height + 2);
+      box.setAttribute("rx", 3);
+    };
+    if (root.isConnected) fit();
+    else requestAnimationFrame(fit);
   }
 
-  function writePanel(step, atEnd) {
-    var name = step.label && step.label !== step.name
+  function writePanel(step, q) {
+    const name = step.label && step.label !== step.name
       ? step.name + " (" + step.label + ")" : step.name;
     find(".cr-step").textContent = "Step " + (state.k + 1) + " of " + steps.length + ": " +
       (name || "an unlabelled node");
-    find(".cr-line").textContent = state.asking ? step.quiz.prompt : step.line;
-    var table = find(".cr-sends");
+    const open = step.questions.filter((p) => !known(p));
+    let line = step.line;
+    if (q !== undefined) line = questions[q].prompt;
+    else if (open.length) line = questions[open[open.length - 1]].prompt;
+    else if (step.grad === null) line = line.replace(/\?$/, shown(null, data.gradientOf[step.node]));
+    find(".cr-line").textContent = line;
+    const table = find(".cr-sends");
     table.textContent = "";
-    if (!state.asking) {
+    if (q === undefined) {
       if (!step.sends.length) row(table, ["a leaf:", "it sends nothing on"]);
-      step.sends.forEach(function (send) {
-        row(table, ["to " + send.toName,
-                    "local derivative " + send.formula + " = " + send.local,
-                    "sends " + send.grad + " \u00d7 " + send.local + " = " + contribution(send)]);
-      });
+      for (const send of step.sends) {
+        const [grad, local, contribution] = sent(Object.assign({ from: step.node }, send));
+        row(table, ["to " + send.toName, "local derivative " + send.formula + " = " + local,
+                    "sends " + grad + " \u00d7 " + local + " = " + contribution]);
+      }
     }
-    var quiz = find(".cr-quiz");
-    var wasHidden = quiz.hidden;
-    if (!state.asking && quiz.contains(document.activeElement)) {
+    const quiz = find(".cr-quiz");
+    if (q === undefined && quiz.contains(document.activeElement)) {
       root.focus({ preventScroll: true });  // keep the keys working once it is hidden
     }
-    quiz.hidden = !state.asking;
-    if (state.asking) {
-      find(".cr-prompt").textContent = "Your turn: " + step.quiz.goal + " =";
-      answer.dataset.label = step.label;
-      if (wasHidden) answer.value = "";
-      if (root.contains(document.activeElement)) answer.focus();
+    const wasFor = answer.dataset.question;
+    quiz.hidden = q === undefined;
+    if (q === undefined) {
+      delete answer.dataset.question;
+      return;
     }
-    find(".cr-score").textContent = data.quiz && atEnd ? score() : "";
+    const question = questions[q];
+    find(".cr-prompt").textContent = "Your turn: " + question.goal + " =";
+    answer.dataset.label = question.label;
+    answer.dataset.ask = question.ask;
+    if (question.consumer !== null) answer.dataset.consumer = question.consumer;
+    else delete answer.dataset.consumer;
+    answer.dataset.question = String(q);
+    if (wasFor !== String(q)) answer.value = "";
+    if (root.contains(document.activeElement)) answer.focus({ preventScroll: true });
   }
 
   function row(table, cells) {
-    var tr = table.insertRow();
-    cells.forEach(function (text) { tr.insertCell().textContent = text; });
+    const tr = table.insertRow();
+    for (const text of cells) tr.insertCell().textContent = text;
   }
 
-  function score() {
-    var asked = 0, first = 0, later = 0, revealed = 0, skipped = 0;
-    steps.forEach(function (step, k) {
-      if (!step.quiz) return;
-      asked += 1;
-      var how = state.answers[k];
-      if (how === "first") first += 1;
-      else if (how === "later") later += 1;
-      else if (how === "revealed") revealed += 1;
-      else skipped += 1;
-    });
-    return "Score: " + first + " of " + asked + " right at the first try; " + later +
-      " right after another try, " + revealed + " revealed, " + skipped + " skipped.";
-  }
-
-  // Keep the current node in view inside the scrolling graph box.
-  function follow(element) {
-    if (graph.classList.contains("cr-fit")) return;
-    var box = graph.getBoundingClientRect(), node = element.getBoundingClientRect();
-    if (node.left < box.left || node.right > box.right) {
-      graph.scrollLeft += (node.left + node.right - box.left - box.right) / 2;
-    }
-    if (node.top < box.top || node.bottom > box.bottom) {
-      graph.scrollTop += (node.top + node.bottom - box.top - box.bottom) / 2;
-    }
+  function writeScore() {
+    const right = questions.filter((q) => {
+      const r = state.records[q.id];
+      return r && r.right && !r.revealed;
+    }).length;
+    const done = questions.every((q) => known(q.id));
+    const score = find(".cr-score");
+    score.dataset.score = String(right);
+    score.textContent = (done ? "final score " : "score ") + right + " of " + questions.length;
   }
 
   function say(message, kind) {
-    var status = find(".cr-status");
-    status.textContent = message;
+    const status = find(".cr-status");
+    status.textContent = message || "";
     status.classList.toggle("cr-right", kind === "right");
     status.classList.toggle("cr-wrong", kind === "wrong");
   }
 
-  // -- moving -----------------------------------------------------------------
+  // -- moving -------------------------------------------------------------------------
   function go(k) {
     state.k = Math.max(0, Math.min(k, last));
-    state.asking = Boolean(data.quiz && steps[state.k].quiz && !(state.k in state.answers));
     say("");
-    render();
+    draw();
   }
-
   function next() {  // false when it cannot move: at the end, or a question waits
-    if (state.asking) {
-      say("Type your answer first (or Reveal, or Skip).", "wrong");
+    if (asked(state.k) !== undefined) {
+      say("Answer the question first (or Reveal).", "wrong");
       return false;
     }
     if (state.k >= last) return false;
     go(state.k + 1);
     return true;
   }
-
   function prev() { if (state.k > 0) go(state.k - 1); }
-
   function end() { stop(); while (next()) { /* stops at a question */ } }
-
-  function reset() {
-    stop();
-    state.answers = {};
-    state.tries = {};
-    go(0);
-  }
-
+  function home() { stop(); go(0); }
   function play() {
     if (state.timer) { stop(); return; }
     if (!next()) return;
-    state.timer = setInterval(function () { if (!next()) stop(); }, 900);
+    state.timer = setInterval(() => { if (!next()) stop(); }, 900);
     find('[data-action="play"]').textContent = "Pause";
-    render();
+    draw();
   }
-
   function stop() {
     if (state.timer) clearInterval(state.timer);
     state.timer = null;
     find('[data-action="play"]').textContent = "Play";
-    render();
   }
-
   function toStep(k) {
+    stop();
     if (k <= state.k) { go(k); return; }
     while (state.k < k && next()) { /* forward stops at a question */ }
-    render();
+  }
+  function reset() {  // asks first: the answers are the learner's work
+    stop();
+    if (!Object.keys(state.records).length) { go(0); return; }
+    find(".cr-confirm").hidden = false;
+    find('[data-action="keep"]').focus();
+  }
+  function clear() {
+    find(".cr-confirm").hidden = true;
+    state.records = {};
+    saveAnswers();
+    root.focus({ preventScroll: true });
+    go(0);
+  }
+  function keep() {
+    find(".cr-confirm").hidden = true;
+    root.focus({ preventScroll: true });
   }
 
-  // -- the quiz ----------------------------------------------------------------
+  // -- the quiz ----------------------------------------------------------------------
+  function matches(typed, target) {  // target: a question or one of its named mistakes
+    if (target.hashes) return target.hashes.includes(answerHash(data.salt, roundedKey(typed)));
+    return Math.abs(typed - target.value) <= target.tolerance;
+  }
   function check() {
-    var k = state.k, quiz = steps[k].quiz;
-    var text = answer.value.trim().replace(/\u2212/g, "-");
-    var typed = text === "" ? NaN : Number(text);
-    if (!isFinite(typed)) { say("Type a number, such as -0.0658.", "wrong"); return; }
-    if (Math.abs(typed - quiz.expected) <= quiz.tolerance) {
-      state.answers[k] = state.tries[k] ? "later" : "first";
-      state.asking = false;
-      render();
-      say(quiz.correct, "right");
+    const q = asked(state.k);
+    if (q === undefined) return;
+    const question = questions[q], r = record(q);
+    const read = readNumber(answer.value);
+    if (read.error) { say(read.error, "wrong"); return; }
+    r.typed.push(answer.value.trim());
+    if (matches(read.value, question.hashes ? question
+      : { value: question.expected, tolerance: question.tolerance })) {
+      r.right = true;
+      r.value = Number(read.value.toPrecision(4)).toString();
+      r.mistake = "correct";
+      r.diagnosis = question.correct;
+      finish(question.correct, "right");
       return;
     }
-    state.tries[k] = (state.tries[k] || 0) + 1;
-    for (var i = 0; i < quiz.wrong.length; i++) {
-      var wrong = quiz.wrong[i];
-      if (Math.abs(typed - wrong.value) <= wrong.tolerance) { say(wrong.message, "wrong"); return; }
+    r.tries += 1;
+    const at = (list) => list[Math.min(r.tries, list.length) - 1] || "";
+    const wrong = question.wrong.find((w) => matches(read.value, w));
+    r.mistake = wrong ? wrong.mistake : "other";
+    r.diagnosis = wrong ? at(wrong.messages) : at(question.hints);
+    if (r.tries >= data.attempts) {
+      r.revealed = true;
+      finish(r.diagnosis + " " + (data.reveal || "The answer: " + question.reveal), "wrong");
+      return;
     }
-    say(quiz.other, "wrong");
+    saveAnswers();
+    say(r.diagnosis + " (try " + (r.tries + 1) + " of " + data.attempts + ")", "wrong");
   }
-
   function reveal() {
-    state.answers[state.k] = "revealed";
-    state.asking = false;
-    render();
-    say("Revealed: " + steps[state.k].line);
+    const q = asked(state.k);
+    if (q === undefined) return;
+    const r = record(q);
+    r.revealed = true;
+    r.diagnosis = r.diagnosis || "revealed";
+    finish(data.reveal || "Revealed: " + questions[q].reveal, "");
+  }
+  function finish(message, kind) {
+    saveAnswers();
+    draw();
+    say(message, kind);
   }
 
-  function skip() {
-    var goal = steps[state.k].quiz.goal;
-    state.answers[state.k] = "skipped";
-    state.asking = false;
-    if (!next()) render();
-    say("Skipped " + goal + ".");
+  // -- answers back to Python (the widget's answers; one record per question) ----------
+  function saveAnswers() {
+    const list = questions.filter((q) => state.records[q.id]).map((q) => {
+      const r = state.records[q.id];
+      return { question: q.id, node: q.label, ask: q.ask, consumer: q.consumer, goal: q.goal,
+               typed: r.typed.slice(), tries: r.tries, right: r.right, revealed: r.revealed,
+               mistake: r.mistake, diagnosis: r.diagnosis, value: r.value };
+    });
+    model.set("answers", list);
+    model.save_changes();
   }
+  function loadAnswers() {
+    state.records = {};
+    for (const a of model.get("answers") || []) {
+      state.records[a.question] = { tries: a.tries, typed: a.typed.slice(), right: a.right,
+                                    revealed: a.revealed, mistake: a.mistake,
+                                    diagnosis: a.diagnosis, value: a.value };
+    }
+  }
+  const onAnswers = () => { loadAnswers(); draw(); };  // another view of the same widget
+  model.on("change:answers", onAnswers);
 
-  // -- wiring ------------------------------------------------------------------
-  var actions = { reset: reset, prev: function () { stop(); prev(); },
-                  next: function () { stop(); next(); }, play: play, reveal: reveal,
-                  skip: skip, fit: fit };
-  root.addEventListener("click", function (event) {
-    var button = event.target.closest("button[data-action]");
+  // -- wiring ------------------------------------------------------------------------
+  const actions = { reset, home, clear, keep, check, reveal,
+                    prev: () => { stop(); prev(); }, next: () => { stop(); next(); }, play };
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
     if (button && button.dataset.action in actions) actions[button.dataset.action]();
   });
-  find(".cr-quiz").addEventListener("submit", function (event) {
-    event.preventDefault();
-    check();
-  });
-  slider.addEventListener("input", function () {
-    var k = Number(slider.value);
-    stop();
-    toStep(k);
-  });
-
-  var keys = { ArrowRight: actions.next, ArrowLeft: actions.prev, Home: reset, End: end,
-               " ": play };
-  // The saved page is all player: its keys work wherever the focus is.
-  var keyTarget = root.dataset.standalone === "1" ? document : root;
-  keyTarget.addEventListener("keydown", function (event) {
-    if (event.target === answer || event.altKey || event.ctrlKey || event.metaKey) return;
+  slider.addEventListener("input", () => toStep(Number(slider.value)));
+  const keys = { ArrowRight: actions.next, ArrowLeft: actions.prev, Home: home, End: end,
+                 " ": play };
+  // Keys work only while the player has the focus, and go no further: the
+  // notebook's own shortcuts (arrows, space, Enter) do not see them.
+  root.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    event.stopPropagation();
+    if (event.target === answer) {
+      if (event.key === "Enter") { event.preventDefault(); check(); }
+      return;
+    }
+    if (event.target === slider && event.key !== " ") return;  // the slider's own arrows
+    if (event.key === "Enter" && event.target.closest("button")) return;
     if (!(event.key in keys)) return;
     event.preventDefault();  // no scrolling, and no button pressed by space
     keys[event.key]();
   });
-  keyTarget.addEventListener("keyup", function (event) {
+  root.addEventListener("keyup", (event) => {
+    event.stopPropagation();
     if (event.key === " " && event.target !== answer) event.preventDefault();
   });
 
-  function fit() {
-    var fitted = graph.classList.toggle("cr-fit");
-    find('[data-action="fit"]').textContent = fitted ? "Actual size" : "Fit width";
-  }
-
-  // With JavaScript: the controls instead of the note that says they need it.
-  var note = find(".cr-nojs");
-  if (note) note.remove();
-  find(".cr-controls").hidden = false;
-  find(".cr-panel").hidden = false;
   go(0);
-  if (root.dataset.standalone === "1") root.focus();
+  return () => {  // the view is gone: no timer, no listener left behind
+    stop();
+    model.off("change:answers", onAnswers);
+  };
 }
+
+// -- the saved page: a stand-in for the widget's model over the page's JSON ---------------
+function pageModel(state) {
+  const listeners = {};
+  return {
+    get: (name) => state[name],
+    set: (name, value) => { state[name] = value; },
+    on: (event, callback) => { (listeners[event] = listeners[event] || []).push(callback); },
+    off: () => {},
+    save_changes: () => {},
+  };
+}
+
+export function mountPage(page) {
+  if (page.dataset.mounted) return;
+  page.dataset.mounted = "1";
+  const picture = page.querySelector(".cr-static");
+  const svg = picture.querySelector(".cr-graph").innerHTML;
+  const data = JSON.parse(page.querySelector(".cr-data").textContent);
+  picture.remove();  // with the script running, the player replaces the picture
+  render({ model: pageModel({ data, svg, answers: [] }), el: page });
+  page.querySelector(".cr-player").focus();
+}
+
+export default { render };

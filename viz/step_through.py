@@ -1,71 +1,100 @@
-"""Step through backprop yourself: one offline HTML page, in the browser or in Jupyter.
+"""Step through backprop yourself: a Jupyter widget, and the same player as one offline page.
 
-    page = viz.step_through(C, around="w2_22", quiz=True)
-    page                      # in Jupyter: the player in the output cell
-    page.save("backprop.html")  # one self-contained file: opens from file://
+    player = viz.step_through(C, around="w2_22", quiz=True)
+    player                        # in Jupyter: the player in the output cell
+    player.answers, player.score  # what the learner typed, read back in the kernel
+    player.save("backprop.html")  # one self-contained file: opens from file://
+    player.save("students.html", answers=False)  # a students' copy: no answer inside
 
-The page shows the graph as draw_dot draws it and steps through
+The player shows the graph as draw_dot draws it and steps through
 ``backward_steps()``: Next / Prev / Play / Reset, a slider and the keyboard
 (→ ← Home End, space). At each step the current node is outlined, the edges
 along which it sends are labelled grad × local derivative = contribution, and
-a panel writes the step's chain rule in the article's notation. Nodes not
-reached yet show no gradient; a node reached along several paths shows its
-running sum; the last step shows exactly backward()'s gradients.
+a panel writes the step's chain rule in the article's notation.
 
-With quiz=True the learner types each gradient before it is revealed
-(only the nodes on the paths to ``around``, when it is given); nn.check
-decides what is right and which mistake a wrong number looks like, and the
-page gets those answers precomputed, so its script only compares numbers.
+With quiz=True the learner works each asked node out: first the local
+derivative of each edge into it, d(consumer)/d(node), then its gradient,
+upstream × local summed over the paths. Nothing asked is on screen before it
+is answered or revealed. nn.check decides what is right and which named
+mistake a wrong number is; the player gets those answers precomputed, so its
+script only compares numbers.
 
-Everything the page needs is computed here, in Python; player.html,
-player.js and player.css (package data) only show it. Without JavaScript
-the page still shows the graph with its final gradients, and says why it
-does not step.
+One front end: player.js is an ES module (anywidget's ``render({model, el})``)
+that JupyterLab, Notebook 7, VS Code and Colab load from this package, and that
+the saved page runs inline with a small stand-in for the widget's model.
+Before the cell has run (an untrusted notebook, GitHub, nbconvert) the output
+is a picture of the graph with its final gradients.
 """
 
+import base64
 import html
 import json
+import math
 import re
-import uuid
+import secrets
 from importlib import resources
-from string import Template
+from typing import NamedTuple
+
+import anywidget
+import traitlets
 
 from engine import backward_steps, notation, topological_order
-from nn.check import gradient_answer, gradient_line, gradient_name, term
-from nn.explain import explain
+from nn.check import gradient_answer, gradient_line, gradient_name, local_answer, term
+from nn.explain import explain, local_formula
 from viz.dot import draw_dot
 from viz.labels import number
 from viz.select import GraphTooLarge, consumers, paths_to
 
-__all__ = ["step_through", "StepThrough"]
+__all__ = ["step_through", "StepThrough", "Score"]
 
 MAX_NODES = 400
+ASK = ("local", "gradient", "both")
 
 NO_SCRIPT_NOTE = (
-    "This picture shows the final gradients of backward(). Stepping through the "
-    "backward pass needs JavaScript: in Jupyter, trust the notebook (File → Trust "
-    "Notebook, or jupyter trust NOTEBOOK.ipynb) and run the cell again, or save the "
-    "page with .save(\"backprop.html\") and open it in a browser.")
+    "This picture shows the final gradients of backward(). Run this cell to step "
+    "through it. In Jupyter the player needs a trusted notebook: in JupyterLab 4 "
+    "open the command palette (Ctrl+Shift+C) and choose Trust Notebook, or run "
+    "jupyter trust NOTEBOOK.ipynb; or save the page with .save(\"backprop.html\") "
+    "and open it in a browser.")
+RUN_THIS_CELL = "Run this cell to step through it."
+REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
-def step_through(output, around=None, quiz=False, max_nodes=MAX_NODES, precision=4,
-                 rankdir="LR"):
-    """The backward pass of ``output`` as a page to step through; returns a StepThrough.
+def step_through(output, around=None, quiz=False, ask="both", nodes=None, attempts=3,
+                 max_nodes=MAX_NODES, precision=4, rankdir="LR"):
+    """The backward pass of ``output`` as a player to step through; returns a StepThrough.
 
     around    -- a Value (or its label, or the article's name '(w_22)^2'): draw
                  the paths from output down to it, with their neighbours, and
                  step through the nodes drawn
-    quiz      -- ask the learner for each gradient before revealing it (with
-                 around: only the nodes on the paths to it)
+    quiz      -- ask the learner before revealing (with around: the nodes on
+                 the paths to it, about the edges on those paths)
+    ask       -- 'local' (d(consumer)/d(node) of each edge into an asked node),
+                 'gradient' (dC/d(node)) or 'both' (the default: locals first)
+    nodes     -- the nodes to ask about (Values or labels); a local derivative
+                 that is the constant ±1 of an add or subtract is asked only
+                 about a node named here
+    attempts  -- wrong tries before the answer is shown (default 3)
     max_nodes -- refuse bigger drawings, with advice (as draw_dot does)
     precision -- significant digits of the numbers shown (checks use 3 digits)
 
     Nothing of output's graph changes: every ``.grad`` is left as it was.
     """
+    if ask not in ASK:
+        raise ValueError(f"step_through: ask={ask!r}; use one of {', '.join(map(repr, ASK))}")
+    if not (isinstance(attempts, int) and attempts >= 1):
+        raise ValueError(f"step_through: attempts={attempts!r}; give a whole number, 1 or more")
     everything = topological_order(output)
     target = notation.find(around, everything) if isinstance(around, str) else around
     if target is not None and target not in set(everything):
         raise ValueError(f"around: {target!r} is not in the graph of {output!r}")
+    chosen = None
+    if nodes is not None:
+        quiz = True
+        chosen = [notation.find(n, everything) if isinstance(n, str) else n for n in nodes]
+        stray = [n for n in chosen if n not in set(everything)]
+        if stray:
+            raise ValueError(f"nodes: {stray[0]!r} is not in the graph of {output!r}")
     saved = {node: node.grad for node in everything}
     try:
         records = list(backward_steps(output))
@@ -79,8 +108,9 @@ def step_through(output, around=None, quiz=False, max_nodes=MAX_NODES, precision
     finally:
         for node, g in saved.items():
             node.grad = g
-    return StepThrough(_page_data(output, target, records, drawing, quiz, precision),
-                       _marked(svg, drawing, everything))
+    questions = dict(quiz=quiz, ask=ask, nodes=chosen, attempts=attempts)
+    return StepThrough(_page_data(output, target, records, drawing, questions, precision),
+                       _marked(svg, drawing, everything), drawing)
 
 
 def _draw(output, target, everything, max_nodes, precision, rankdir):
@@ -119,8 +149,22 @@ def _centre(everything, chosen):
     return best
 
 
-def _page_data(output, target, records, drawing, quiz, precision):
-    """Everything the page shows, step by step, as JSON-ready data."""
+# -- what the player shows, step by step ------------------------------------------------
+
+def _instructions(quiz):
+    if quiz:
+        return ("Work out each value asked in the panel and press Enter; "
+                "step with → and ← (click the player first).")
+    return "Step with → and ← or Play (space), Home and End (click the player first)."
+
+
+def _page_data(output, target, records, drawing, questions, precision):
+    """Everything the player shows, step by step, as JSON-ready data.
+
+    Each question has an id; ``gradientOf`` (node id -> question) and
+    ``localOf`` (edge -> question) tell the script which numbers on screen it
+    must keep as '?' until the question is answered or revealed.
+    """
     namer = explain(output, target if target is not None else output)
     name = namer.name
 
@@ -130,18 +174,22 @@ def _page_data(output, target, records, drawing, quiz, precision):
         except KeyError:
             return None
 
+    on_path, path_edges = (paths_to(output, target) if target is not None
+                           else (set(records[0].order), None))
     asked = set()
-    if quiz:
-        on_path = paths_to(output, target)[0] if target is not None else set(records[0].order)
-        asked = {n for n in on_path if n is not output and drawn(n)
-                 and not n.constant}
+    if questions["quiz"]:
+        pool = questions["nodes"] if questions["nodes"] is not None else on_path
+        asked = {n for n in pool if n is not output and drawn(n) and not n.constant}
+    named = set(questions["nodes"] or ())
+    ask, attempts = questions["ask"], questions["attempts"]
     out_name = name(output)
     terms = {}      # node -> the Terms it has received so far
+    edges_in = {}   # node -> (consumer, edge key, local derivative) of each edge into it
     running = {}    # node -> the sum of what it has received so far
     # The gradients shown change by what each step sends; what the steps of
     # nodes not drawn send arrives with the next step drawn. The seed first.
     arrived = {drawn(output): number(records[0].grad, precision)}
-    steps = []
+    steps, quiz, gradient_of, local_of = [], [], {}, {}
     for record in records:
         node = record.node
         received = terms.get(node, [])
@@ -155,9 +203,12 @@ def _page_data(output, target, records, drawing, quiz, precision):
             if drawn(parent):
                 updates[drawn(parent)] = number(running[parent], precision)
             earlier = sum(1 for p in node.parents[:index] if p is parent)  # a + a: 2 edges
+            edge = f"{drawn(parent)} {drawn(node)}op {earlier}"
+            edges_in.setdefault(parent, []).append((node, index, edge))
+            if not drawn(parent) or parent.constant:
+                continue  # the panel lists sends to drawn nodes; a constant receives nothing
             sends.append({
-                "to": drawn(parent), "toName": name(parent),
-                "edge": f"{drawn(parent)} {drawn(node)}op {earlier}",
+                "to": drawn(parent), "toName": name(parent), "edge": edge,
                 "formula": terms[parent][-1].formula,
                 "local": number(send.local_derivative, precision),
                 "contribution": number(send.contribution, precision),
@@ -168,18 +219,185 @@ def _page_data(output, target, records, drawing, quiz, precision):
         step = {"node": drawn(node), "label": node.label, "name": name(node),
                 "goal": goal, "grad": number(record.grad, precision),
                 "line": gradient_line(goal, record.grad, received),
-                "sends": sends, "arrived": arrived, "updates": updates}
+                "sends": sends, "arrived": arrived, "updates": updates, "questions": []}
         if node in asked:
-            answer = gradient_answer(goal, record.grad, received)
-            step["quiz"] = dict(answer.to_json(), prompt=gradient_line(goal, None, received))
+            k = len(steps)
+            if ask in ("local", "both"):
+                for consumer, index, edge in edges_in.get(node, []):
+                    on_a_path = path_edges is None or (node, consumer) in path_edges
+                    if not (drawn(consumer) and on_a_path):
+                        continue
+                    formula = local_formula(consumer, index, name)
+                    if formula in ("1", "−1", "-1") and node not in named:
+                        continue  # the ±1 of an add or subtract is shown, not asked
+                    answer = local_answer(consumer, index, name, attempts)
+                    local_of[edge] = len(quiz)
+                    step["questions"].append(len(quiz))
+                    quiz.append(_question(answer, len(quiz), k, "local", node, consumer,
+                                          drawn(node)))
+            if ask in ("gradient", "both"):
+                answer = gradient_answer(goal, record.grad, received, attempts=attempts)
+                gradient_of[drawn(node)] = len(quiz)
+                step["questions"].append(len(quiz))
+                quiz.append(_question(answer, len(quiz), k, "gradient", node, None,
+                                      drawn(node)))
         steps.append(step)
         arrived = {}
-    return {"steps": steps, "quiz": bool(asked), "root": drawn(output),
+    return {"steps": steps, "quiz": bool(quiz), "questions": quiz,
+            "gradientOf": gradient_of, "localOf": local_of,
+            "attempts": questions["attempts"], "root": drawn(output),
+            "instructions": _instructions(bool(quiz)),
+            "reveal": "", "salt": "",
             "title": f"Backpropagation through {out_name}, step by step" + (
                 f": the paths to {name(target)}" if target is not None else "")}
 
 
-# -- the SVG, marked for the page ---------------------------------------------------
+def _question(answer, qid, step, ask, node, consumer, node_id):
+    """One question as the script needs it: nn.check's Answer.to_json and where it is."""
+    data = answer.to_json()
+    data.update(id=qid, step=step, ask=ask, label=node.label, node=node_id,
+                consumer=consumer.label if consumer is not None else None)
+    return data
+
+
+# -- the students' copy: hashes instead of answers ------------------------------------------
+
+def _fnv(text, basis):
+    """FNV-1a, 32 bits: player.js computes the same (no crypto API outside https)."""
+    h = basis
+    for byte in text.encode("utf-8"):
+        h = ((h ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def answer_hash(salt, key):
+    """The salted hash of a rounded number's key, 16 hex digits."""
+    text = f"{salt}|{key}"
+    return f"{_fnv(text, 0x811C9DC5):08x}{_fnv(text, 0x050C5D1F):08x}"
+
+
+def rounded_key(x):
+    """x to 4 significant digits as a key both Python and JavaScript spell alike: '-4546e-1'."""
+    if x == 0:
+        return "0"
+    mantissa, exponent = format(x, ".3e").split("e")
+    return f"{mantissa.replace('.', '')}e{int(exponent)}"
+
+
+def accepted_keys(value, spread):
+    """The keys of every 4-digit number within ``spread`` of value.
+
+    Hashing all of them (not just value's own rounding) accepts a number typed
+    on either side of a rounding boundary, as nn.check does.
+    """
+    if value == 0 or not math.isfinite(value):
+        return {rounded_key(value)} if math.isfinite(value) else set()
+    keys = set()
+    for i in range(401):
+        x = value - spread + 2 * spread * i / 400
+        if abs(float(format(x, ".3e")) - value) <= spread * (1 + 1e-9):
+            keys.add(rounded_key(x))
+    keys.add(rounded_key(value))
+    return keys
+
+
+def _secret_forms(value):
+    """How an asked value may be spelled on the page (4 and 3 digits, each minus sign)."""
+    forms = set()
+    for digits in (3, 4, 5, 6):
+        text = number(value, digits)
+        forms.update({text, text.replace("-", "−"), text.replace("-", "&#45;")})
+    # whole numbers (2, -1) are everywhere in names and formulas: only fractions are scrubbed
+    return {f for f in forms if re.search(r"[.e]", f)}
+
+
+def _scrub(text, forms):
+    """text with every whole number spelled as one of forms replaced by '?'."""
+    for form in sorted(forms, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.]){re.escape(form)}(?![\d])", "?", text)
+    return text
+
+
+def _students_copy(data, svg):
+    """(data, svg) with no asked value in plain text: hashes to check against instead."""
+    data = json.loads(json.dumps(data))
+    salt = secrets.token_hex(8)
+    forms = set()
+    for question in data["questions"]:
+        # an operand's value that is the answer (d(w·x)/dw = x) is on the drawing anyway
+        operands = [v["value"] for v in question.pop("values", [])]
+        if not any(math.isclose(v, question["expected"]) for v in operands):
+            forms |= _secret_forms(question["expected"])
+        question["hashes"] = sorted(answer_hash(salt, key) for key in
+                                    accepted_keys(question.pop("expected"),
+                                                  question.pop("tolerance")))
+        for wrong in question["wrong"]:
+            wrong["hashes"] = sorted(answer_hash(salt, key) for key in
+                                     accepted_keys(wrong.pop("value"), wrong.pop("tolerance")))
+        question["reveal"] = REVEAL_WITH_TEACHER
+
+    def scrub(item):
+        if isinstance(item, str):
+            return _scrub(item, forms)
+        if isinstance(item, list):
+            return [scrub(x) for x in item]
+        if isinstance(item, dict):
+            return {k: scrub(v) for k, v in item.items()}
+        return item
+
+    for step in data["steps"]:
+        for key in ("arrived", "updates"):
+            step[key] = {node: (None if node in data["gradientOf"] else value)
+                         for node, value in step[key].items()}
+        for send in step["sends"]:
+            if send["edge"] in data["localOf"]:
+                send["local"] = None
+                send["contribution"] = None
+            if send["to"] in data["gradientOf"]:
+                send["contribution"] = None
+        if step["questions"]:
+            step["line"] = data["questions"][step["questions"][-1]]["prompt"]
+            if step["node"] in data["gradientOf"]:
+                step["grad"] = None
+    for step in data["steps"]:
+        for send in step["sends"]:
+            if step["node"] in data["gradientOf"]:
+                send["grad"] = None
+    data = scrub(data)
+    data["salt"], data["reveal"] = salt, REVEAL_WITH_TEACHER
+    data["students"] = True
+    return data, _scrub_svg(svg, data, forms)
+
+
+_TEXT = re.compile(r"(<text[^>]*>)([^<]*)(</text>)")
+
+
+def _scrub_svg(svg, data, forms):
+    """The drawing without asked numbers: '?' on asked nodes' grads and asked edges, no caption."""
+    def node_group(match):
+        group = match.group(0)
+        if match.group(1) in data["gradientOf"]:
+            group = re.sub(r"(grad )[^<]*", r"\1?", group)
+        # a gradient not asked may equal one asked (a bias and its z): scrubbed too
+        return re.sub(r"(grad )([^<]*)", lambda m: m.group(1) + _scrub(m.group(2), forms), group)
+
+    svg = re.sub(r'<g class="node[^"]*" data-node="([^"]*)".*?</g>', node_group, svg, flags=re.S)
+    svg = re.sub(r'<text class="cr-caption"[^>]*>[^<]*</text>\n?', "", svg)
+
+    def text(match):
+        return match.group(1) + _scrub(match.group(2), forms) + match.group(3)
+
+    def edge_group(match):
+        group = match.group(0)
+        if match.group(1) in data["localOf"]:
+            group = re.sub(r"(<text[^>]*>)=[^<]*(</text>)", r"\1= ?\2", group)
+        return _TEXT.sub(text, group)
+
+    return re.sub(r'<g class="edge[^"]*" data-edge="([^"]*)".*?</g>', edge_group, svg,
+                  flags=re.S)
+
+
+# -- the SVG, marked for the player -----------------------------------------------------
 
 _GROUP = re.compile(r'<g id="[^"]*" class="(node|edge)([^"]*)">\s*<title>([^<]*)</title>')
 
@@ -189,7 +407,8 @@ def _marked(svg, drawing, everything):
 
     Graphviz names each group by its DOT id in <title>; Drawing.node_id maps
     Values to those ids. Graphviz's own ids (node1, edge6, ...) are dropped, so
-    that two players on one notebook page do not clash.
+    that two players on one notebook page do not clash. The caption's lines
+    (which give the final gradient away) get class="cr-caption"; the legend's do not.
     """
     labels = {}
     for value in everything:
@@ -214,7 +433,25 @@ def _marked(svg, drawing, everything):
     svg = svg[svg.index("<svg"):]
     svg = re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
     svg = _GROUP.sub(mark, svg)
-    return re.sub(r'<g id="[^"]*"', "<g", svg)
+    svg = re.sub(r'<g id="[^"]*"', "<g", svg)
+    return _mark_caption(svg, drawing)
+
+
+def _mark_caption(svg, drawing):
+    """class="cr-caption" on the drawing's own text lines that belong to its caption."""
+    caption = " ".join(drawing.caption.split())
+    head, _, rest = svg.partition('<g class="node')
+    if not caption:
+        return svg
+
+    def mark(match):
+        words = " ".join(html.unescape(match.group(2)).split())
+        if words and words in caption and not words.startswith(("data ", "grad ")):
+            return f'<text class="cr-caption"{match.group(1)[5:]}{match.group(2)}</text>'
+        return match.group(0)
+
+    head = re.sub(r"(<text[^>]*>)([^<]*)</text>", mark, head)
+    return head + (('<g class="node' + rest) if rest else "")
 
 
 def _attribute(text):
@@ -231,48 +468,104 @@ def _asset(name):
     return resources.files("viz").joinpath(name).read_text(encoding="utf-8")
 
 
-class StepThrough:
-    """The step-through page. In Jupyter it shows itself; ``.save(path)`` writes it.
+class Score(NamedTuple):
+    """How many questions were answered right (not revealed), of how many asked."""
+    right: int
+    asked: int
 
-    data -- what the page shows at each step (steps, quiz answers), as plain data
-    svg  -- the drawing, with data-node / data-label / data-edge marks
+    def __str__(self):
+        return f"score {self.right} of {self.asked}"
+
+
+class StepThrough(anywidget.AnyWidget):
+    """The step-through player: a Jupyter widget, and ``.save(path)`` writes it as a page.
+
+    data    -- what the player shows at each step, and the questions, as plain data
+    svg     -- the drawing, with data-node / data-label / data-edge marks
+    answers -- one record per question tried: node, ask ('local' or 'gradient'),
+               consumer, goal, typed, tries, right, revealed, mistake, diagnosis;
+               written by the player as the learner answers
     """
 
-    def __init__(self, data, svg):
-        self.data = data
-        self.svg = svg
+    _esm = _asset("player.js")
+    _css = _asset("player.css")
+    data = traitlets.Dict().tag(sync=True)
+    svg = traitlets.Unicode().tag(sync=True)
+    answers = traitlets.List().tag(sync=True)
 
-    def fragment(self, standalone=False):
-        """The player as an HTML fragment: its style, the picture, its data and script."""
-        uid = f"cr-{uuid.uuid4().hex[:12]}"
-        return Template(_asset("player.html")).substitute(
-            uid=uid, css=_asset("player.css"), svg=self.svg, data=_json(self.data),
-            script=_asset("player.js"), note=html.escape(NO_SCRIPT_NOTE),
-            last=len(self.data["steps"]) - 1, standalone="1" if standalone else "0",
-            title=html.escape(self.data["title"]))
+    def __init__(self, data, svg, drawing=None):
+        super().__init__(data=data, svg=svg)
+        self._drawing = drawing
 
-    def html(self):
-        """The whole page: one file, nothing fetched from anywhere."""
-        return ('<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-                '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-                f"<title>{html.escape(self.data['title'])}</title>\n</head>\n<body>\n"
-                f"{self.fragment(standalone=True)}\n</body>\n</html>\n")
+    @property
+    def score(self):
+        """Score(right, asked): questions answered right (not revealed) of those asked."""
+        right = sum(1 for a in self.answers if a.get("right") and not a.get("revealed"))
+        return Score(right, len(self.data.get("questions", [])))
 
-    def save(self, path):
-        """Write the page to path (UTF-8) and return the path."""
+    def html(self, answers=True):
+        """The whole page: one file, nothing fetched from anywhere.
+
+        answers=False: the students' copy, with salted hashes of the answers.
+        """
+        data, svg = (self.data, self.svg) if answers else _students_copy(self.data, self.svg)
+        return _page(data, svg)
+
+    def save(self, path, answers=True):
+        """Write the page to path (UTF-8) and return the path.
+
+        answers=False writes a students' copy: right and wrong answers and the
+        named mistakes still work, but no answer is in the file.
+        """
+        text = self.html(answers=answers)
         with open(path, "w", encoding="utf-8") as file:
-            file.write(self.html())
+            file.write(text)
         return path
 
     render = save  # as Drawing.render: the demo writes drawings and pages alike
 
-    def _repr_html_(self):
-        return self.fragment()
+    def picture(self):
+        """The drawing with its final gradients as PNG bytes (None without a renderer)."""
+        if self._drawing is None:
+            return None
+        try:
+            return self._drawing.pipe("png")
+        except Exception:  # a picture for viewers without the widget: never fail the cell
+            return None
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        metadata = {}
+        if isinstance(bundle, tuple):  # (data, metadata)
+            bundle, metadata = bundle
+        bundle = dict(bundle)
+        png = self.picture()
+        title = html.escape(self.data["title"])
+        if png is not None:
+            encoded = base64.b64encode(png).decode("ascii")
+            bundle["image/png"] = encoded
+            bundle["text/html"] = (
+                f'<div class="cr-picture"><p><b>{title}</b></p>'
+                f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
+                f'alt="{title}, with the final gradients">'
+                f"<p>{html.escape(RUN_THIS_CELL)} {html.escape(NO_SCRIPT_NOTE)}</p></div>")
+        bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
+        return (bundle, metadata) if metadata else bundle
 
     def __len__(self):
         return len(self.data["steps"])
 
     def __repr__(self):
-        asked = sum(1 for step in self.data["steps"] if "quiz" in step)
+        asked = len(self.data.get("questions", []))
         quiz = f", {asked} to answer" if asked else ""
         return f"<StepThrough: {self.data['title']}, {len(self)} steps{quiz}>"
+
+
+def _page(data, svg):
+    """The page: the picture and a note for a browser without scripts, then the player."""
+    parts = {"title": html.escape(data["title"]), "css": _asset("player.css"),
+             "note": html.escape(NO_SCRIPT_NOTE), "svg": svg, "data": _json(data),
+             "script": _asset("player.js")}
+    # one pass, so that nothing substituted is read again
+    return re.sub(r"\$(title|css|note|svg|data|script)\b", lambda m: parts[m.group(1)],
+                  _asset("player.html"))

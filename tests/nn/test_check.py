@@ -1,12 +1,24 @@
 """nn.check: what counts as right, the usual mistakes, and check_derivation."""
 
+import json
 import math
+import re
 
 import pytest
 
+import engine
 import nn
 from engine import Value
-from nn.check import Term, check_derivation, close, gradient_answer, tolerance
+from nn.check import (
+    Term,
+    check_derivation,
+    close,
+    gradient_answer,
+    local_answer,
+    read_number,
+    term,
+    tolerance,
+)
 
 
 @pytest.fixture
@@ -48,7 +60,7 @@ def terms():
     (0.75, "forgot_local", "forgot the local derivative dv/dx"),
     (0.5, "sign", "wrong sign"),
     (-1.5, "one_path", "counted only one path"),
-    (7.0, "other", "dC/dx = dC/du · 4 + dC/dv · −2 = 0.25 × 4 + 0.75 × (-2) = -0.5"),
+    (7.0, "other", "Multiply the upstream gradient by the local derivative"),
 ])
 def test_each_wrong_number_gets_the_diagnosis_of_its_mistake(typed, mistake, words):
     diagnosis = gradient_answer("dC/dx", -0.5, terms()).diagnose(typed)
@@ -69,7 +81,8 @@ def test_the_page_gets_numbers_and_messages_only():
     assert data["expected"] == -0.5 and data["tolerance"] == tolerance(-0.5)
     assert {w["mistake"] for w in data["wrong"]} == {"forgot_upstream", "forgot_local",
                                                    "sign", "one_path"}
-    assert all(isinstance(w["value"], float) and w["message"] for w in data["wrong"])
+    assert all(isinstance(w["value"], float) and len(w["messages"]) == 3 for w in data["wrong"])
+    assert len(data["hints"]) == 3 and "-0.5" in data["reveal"]
 
 
 def test_the_articles_factors_and_value_are_right(worked_example):
@@ -85,7 +98,7 @@ def test_a_wrong_factor_is_named_by_position_and_in_the_articles_notation(worked
     report = check_derivation(cost, "w2_22", factors=given)
     assert not report
     assert report.wrong_factors == [3]
-    (_, factor, diagnosis) = report.factors[2]
+    factor, diagnosis = report.factors[2].factor, report.factors[2].diagnosis
     assert factor.text == "d(a_2)^3/d(z_2)^3"
     assert diagnosis.mistake == "sign"
     text = str(report)
@@ -110,14 +123,15 @@ def test_a_wrong_value_says_what_it_should_be(worked_example):
     assert report.value.mistake == "forgot_local"
     report = check_derivation(cost, w, value=1.0)
     assert report.value.mistake == "other"
-    assert f"{math.prod(factors):.4g}" in report.value.message
+    assert f"{math.prod(factors):.4g}" not in report.value.message  # a hint, not the answer
+    assert f"{math.prod(factors):.4g}" in str(report)  # the report, a checker, says it
 
 
-def test_too_few_factors_lists_the_ones_expected(worked_example):
+def test_too_many_factors_lists_the_ones_expected(worked_example):
     cost, w, factors = worked_example
-    report = check_derivation(cost, w, factors=factors[:3])
+    report = check_derivation(cost, w, factors=factors + [1.0])
     assert not report
-    assert "You gave 3 factors" in report.problem and "d(z_2)^3/d(w_22)^2" in report.problem
+    assert "You gave 5 factors" in report.problem and "d(z_2)^3/d(w_22)^2" in report.problem
 
 
 def test_one_paths_share_of_several_is_counted_only_one_path():
@@ -152,3 +166,206 @@ def test_nothing_to_check_is_an_error(worked_example):
     cost, w, _ = worked_example
     with pytest.raises(ValueError, match="value=, factors="):
         check_derivation(cost, w)
+
+
+# -- reading a typed number ----------------------------------------------------------
+
+@pytest.mark.parametrize("text, value", [
+    ("-0.5", -0.5), ("\u22120.5", -0.5), ("  0.25 ", 0.25), ("+2", 2.0), (".5", 0.5),
+    ("5.", 5.0), ("1e-3", 1e-3), ("−1.5E+2", -150.0), ("1/2", 0.5), ("-3/4", -0.75),
+    ("3/-4", -0.75), (" − 3 / 4 ", -0.75), ("1e-3/2", 5e-4), ("0", 0.0), ("1\u00a0000", 1000.0),
+])
+def test_the_usual_forms_of_a_number_are_read(text, value):
+    assert read_number(text) == value
+
+
+@pytest.mark.parametrize("text, words", [
+    ("0,5", "use a point as the decimal separator, not a comma"),
+    ("1,000.5", "write it without commas"),
+    ("", "type a number"), ("   ", "type a number"),
+    ("1/0", "a fraction cannot divide by zero"),
+    ("1/2/3", "use at most one fraction bar"),
+    ("nan", "type a finite number"), ("inf", "type a finite number"),
+    ("1e999", "type a finite number"),
+    ("half", "use digits"), ("2*3", "use digits"), ("1_000", "use digits"),
+    ("0x10", "use digits"), ("(1/2)", "use digits"), ("__import__('os')", "use digits"),
+])
+def test_anything_else_gets_a_hint_that_is_no_number(text, words):
+    with pytest.raises(ValueError) as error:
+        read_number(text)
+    message = str(error.value)
+    assert message.startswith(f"{text.strip()!r} is not a number: ")
+    hint = message.split(" is not a number: ", 1)[1]
+    assert words in hint
+    assert not any(character.isdigit() for character in hint)
+
+
+# -- nothing given away -----------------------------------------------------------------
+
+def mentions(text, number):
+    forms = {format(abs(number), f".{digits}g") for digits in (3, 4)}
+    return any(re.search(rf"(?<![0-9.]){re.escape(form)}(?![0-9])", text) for form in forms)
+
+
+def every_message(data):
+    return [data["correct"], *data["hints"]] + [m for w in data["wrong"] for m in w["messages"]]
+
+
+def test_no_message_of_any_question_on_the_network_contains_its_answer(worked_example):
+    cost, _, _ = worked_example
+    e = nn.explain(cost, cost)
+    order = engine.topological_order(cost)
+    gradients = dict(zip(order, engine.grad(cost, order)))
+    checked = 0
+    for node in order:
+        locals_ = engine.local_derivatives(node) if node.parents else ()
+        terms = []
+        for consumer in order:
+            for index, parent in enumerate(consumer.parents):
+                if parent is node:
+                    terms.append(term(consumer, index, gradients[consumer],
+                                      engine.local_derivatives(consumer)[index], e.name, cost))
+        answers = [local_answer(node, i, e.name) for i in range(len(locals_))]
+        if node is not cost and terms:
+            answers.append(gradient_answer(f"dC/d{e.name(node)}", gradients[node], terms))
+        for answer in answers:
+            data = answer.to_json()
+            if float(format(abs(data["expected"]), ".3g")).is_integer():
+                continue  # 0 or 1 to 3 digits: a formula's own constants are no answer
+            for message in every_message(data):
+                assert message and not mentions(message, data["expected"]), message
+            assert mentions(data["reveal"], data["expected"])
+            checked += 1
+    assert checked > 100
+
+
+def test_a_gradients_messages_grow_and_name_no_value_yet_to_be_asked():
+    answer = gradient_answer("dC/dx", -0.5, terms())
+    first, second, third = (answer.diagnose(4.0, attempt).message for attempt in (1, 2, 3))
+    assert "forgot the upstream gradient dC/du" in first and "=" not in first.split(": ")[1]
+    assert second.startswith(first) and "dC/dx = dC/du · 4 + dC/dv · −2 = ?" in second
+    assert third.startswith(second) and "0.25 × 4 + 0.75 × (-2) = ?" in third
+    assert answer.reveal.endswith("= -0.5")
+    assert answer.attempts == 3
+
+
+def test_the_json_has_the_shape_the_page_reads():
+    data = gradient_answer("dC/dx", -0.5, terms()).to_json()
+    assert set(data) >= {"goal", "prompt", "expected", "tolerance", "correct", "wrong",
+                         "hints", "reveal", "attempts"}
+    assert set(data["wrong"][0]) == {"mistake", "value", "tolerance", "messages"}
+    json.dumps(data)  # plain data
+
+
+# -- check_derivation at the learner's granularity -----------------------------------------
+
+@pytest.fixture
+def sigmoid_neuron():
+    """The issue's neuron: z = w·x + b, a = σ(z), C = (a − y)²."""
+    w, x, b, y = (Value(v, label=n) for v, n in ((0.8, "w"), (1.5, "x"), (-0.3, "b"),
+                                                  (1.0, "y")))
+    z = w * x + b
+    a = z.sigmoid()
+    cost = (a - y) ** 2
+    return cost, w, x, y, a
+
+
+def test_a_textbook_derivation_with_coarser_factors_is_right(sigmoid_neuron):
+    cost, w, x, y, a = sigmoid_neuron
+    factors = [2 * (a.data - y.data), a.data * (1 - a.data), x.data]
+    report = check_derivation(cost, "w", factors=factors)
+    assert report, str(report)
+    assert "All right." in str(report)
+    spans = [f.covers for f in report.factors]
+    e = nn.explain(cost, w)
+    n = e.name
+    assert len(e.paths[0].factors) == 5  # the engine's path is finer than the learner's
+    assert spans[0] == f"C ← {n(cost.parents[0])} ← {n(a)}".replace("C", n(cost), 1)
+    assert [len(f.run) for f in report.factors] == [2, 2, 1]
+    assert f"factor 1, {report.factors[0].factor.text}, covers {spans[0]}" in str(report)
+
+
+def test_a_coarse_factor_with_a_named_mistake_is_named_by_position(sigmoid_neuron):
+    cost, w, x, y, a = sigmoid_neuron
+    factors = [2 * (a.data - y.data), a.data, x.data]  # σ itself for σ·(1 − σ)
+    report = check_derivation(cost, w, factors=factors)
+    assert not report and report.wrong_factors == [2]
+    diagnosis = report.factors[1].diagnosis
+    assert diagnosis.mistake == "sigmoid_itself"
+    assert diagnosis.message.startswith("factor 2, ")
+    assert "σ(" in diagnosis.message and "itself" in diagnosis.message
+
+
+def test_forgetting_the_2_of_the_square_is_named(sigmoid_neuron):
+    cost, w, x, y, a = sigmoid_neuron
+    factors = [a.data - y.data, a.data * (1 - a.data), x.data]
+    report = check_derivation(cost, w, factors=factors)
+    assert report.wrong_factors == [1]
+    assert report.factors[0].diagnosis.mistake == "exponent_not_lowered" or \
+        report.factors[0].diagnosis.mistake == "forgot_exponent_factor"
+    assert "you forgot the exponent's factor 2" in report.factors[0].diagnosis.message
+
+
+def test_one_factor_for_the_whole_path_is_the_gradient(sigmoid_neuron):
+    cost, w, _, _, _ = sigmoid_neuron
+    (dw,) = engine.grad(cost, w)
+    report = check_derivation(cost, w, factors=[dw])
+    assert report and len(report.factors[0].run) == 5
+
+
+def test_the_engines_own_factors_still_match_one_to_one(sigmoid_neuron):
+    cost, w, _, _, _ = sigmoid_neuron
+    factors = [f.value for f in nn.explain(cost, w).paths[0].factors]
+    report = check_derivation(cost, w, factors=factors)
+    assert report and all(len(f.run) == 1 for f in report.factors)
+
+
+def test_a_factor_that_leaves_out_part_of_its_run_is_diagnosed(worked_example):
+    cost, w, factors = worked_example
+    # three factors for four: the last stands for d(a_2)^3/d(z_2)^3 · d(z_2)^3/d(w_22)^2
+    # (or the second stands for ds/d(a_2)^3 · d(a_2)^3/d(z_2)^3: either way one is short)
+    report = check_derivation(cost, w, factors=factors[:2] + [factors[3]])
+    assert not report and len(report.wrong_factors) == 1
+    wrong = report.factors[report.wrong_factors[0] - 1]
+    assert wrong.diagnosis.mistake == "missing_factor"
+    assert "leaves out d(a_2)^3/d(z_2)^3" in wrong.diagnosis.message
+    assert "(a_2)^3 ← (z_2)^3" in wrong.covers
+
+
+def test_a_derivation_along_the_second_of_two_paths_is_matched():
+    x = Value(0.7, label="x")
+    p = x.tanh()
+    p.label = "p"
+    q = x.exp()
+    q.label = "q"
+    r = p * q
+    r.label = "r"
+    report = check_derivation(r, x, factors=[p.data, q.data])  # dr/dq · dq/dx
+    assert report.factors and all(f.diagnosis for f in report.factors)
+    assert report.factors[0].covers == "r ← q"
+    assert report.product.mistake == "one_path"
+
+
+def chain(length):
+    x = Value(0.3, label="x")
+    node = x
+    for _ in range(length):
+        node = (node * 0.9).tanh()
+    return node, x
+
+
+def test_a_long_chain_with_coarse_factors_is_matched_by_runs():
+    out, x = chain(20)
+    factors = [f.value for f in nn.explain(out, x).paths[0].factors]  # 40 edges
+    coarse = [math.prod(factors[0:13]), math.prod(factors[13:30]), math.prod(factors[30:])]
+    report = check_derivation(out, x, factors=coarse)
+    assert report, str(report)
+    assert [len(f.run) for f in report.factors] == [13, 17, 10]
+
+
+def test_too_many_ways_to_match_is_said_not_tried():
+    out, x = chain(400)  # 800 edges: one factor per edge is checked, three are not tried
+    factors = [f.value for f in nn.explain(out, x, limit=10).paths[0].factors]
+    assert check_derivation(out, x, factors=factors)
+    report = check_derivation(out, x, factors=[1.0, 2.0, 3.0])
+    assert not report and "too many ways to try" in report.problem

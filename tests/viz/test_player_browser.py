@@ -72,15 +72,33 @@ class Opened:
         self.page.press(".cr-answer", "Enter")
         return self.status()
 
+    def asked(self):
+        """(data-label, data-ask, data-consumer) of the answer box, or None when hidden."""
+        if not self.page.is_visible(".cr-answer"):
+            return None
+        box = self.page.query_selector(".cr-answer")
+        return (box.get_attribute("data-label"), box.get_attribute("data-ask"),
+                box.get_attribute("data-consumer"))
+
+    def on_screen(self):
+        """The text a learner sees: the panel and every line of the drawing but data."""
+        return self.page.evaluate("""() => {
+            const player = document.querySelector('.cr-player');
+            const texts = [...player.querySelectorAll('svg text')]
+              .filter(t => getComputedStyle(t).visibility !== 'hidden'
+                           && !t.textContent.startsWith('data '))
+              .map(t => t.textContent);
+            return player.querySelector('.cr-panel').innerText + '\\n' + texts.join('\\n'); }""")
+
 
 @pytest.fixture
 def open_page(browser, tmp_path):
     pages = []
 
-    def open_(player, name="page.html", javascript=True):
-        path = player.save(tmp_path / name)
+    def open_(player, name="page.html", javascript=True, answers=True):
+        path = player.save(tmp_path / name, answers=answers)
         url = path.as_uri()
-        context = browser.new_context(viewport={"width": 1150, "height": 900},
+        context = browser.new_context(viewport={"width": 900, "height": 900},
                                       java_script_enabled=javascript)
         context.set_default_timeout(10_000)  # fail in seconds, not minutes
         page = context.new_page()
@@ -92,6 +110,8 @@ def open_page(browser, tmp_path):
         page.route("**/*", lambda route: route.continue_() if route.request.url == url
                    else route.abort())
         page.goto(url)
+        if javascript:
+            page.wait_for_selector(".cr-player")
         pages.append(context)
         return opened
 
@@ -134,16 +154,51 @@ def not_blank(png):
     return len(colours) > 20 and most < 0.97 * image.width * image.height
 
 
+
+
+def answer_all(opened, values, reveal=False):
+    """Answer (or reveal) every question from here to the end; returns what was asked."""
+    asked = []
+    for _ in range(200):
+        question = opened.asked()
+        if question is not None:
+            asked.append(question)
+            if reveal:
+                opened.page.click('[data-action="reveal"]')
+            else:
+                assert "Correct" in opened.answer(f"{values(question):.4g}"), question
+        elif opened.page.is_disabled('[data-action="next"]'):
+            break  # the last step
+        else:
+            opened.page.keyboard.press("ArrowRight")
+    return asked
+
+
+def network_values(cost):
+    """The right number for each (label, ask, consumer) of the network quiz."""
+    nodes = {v.label: v for v in engine.topological_order(cost) if v.label}
+    grads = dict(zip(nodes, engine.grad(cost, list(nodes.values()))))
+
+    def value(question):
+        label, ask, consumer = question
+        if ask == "gradient":
+            return grads[label]
+        child = nodes[consumer]
+        index = child.parents.index(nodes[label])
+        return engine.local_derivatives(child)[index]
+    return value
+
+
 # -- loading --------------------------------------------------------------------------
 
 def test_the_saved_page_loads_from_file_with_no_error_and_no_request(open_page):
     net, cost = network_cost()
     opened = open_page(step_through(cost, around="w2_22", quiz=True))
     assert opened.page.is_visible(".cr-controls") and opened.page.is_visible(".cr-panel")
-    assert opened.page.query_selector(".cr-nojs") is None
+    assert opened.page.query_selector(".cr-static") is None  # the picture made way
     assert opened.current() == "C"
     opened.page.keyboard.press("ArrowRight")
-    assert opened.current() == "s"
+    assert opened.asked() == ("s", "local", "C")
     assert opened.errors == []
     assert opened.requests == [opened.url]
 
@@ -152,8 +207,8 @@ def test_without_javascript_the_page_shows_the_final_gradients_and_says_why(open
     order, grads = backward_order_and_grads()
     opened = open_page(step_through(small_graph()), javascript=False)
     assert opened.page.is_visible(".cr-nojs")
-    assert "trust the notebook" in opened.page.text_content(".cr-nojs")
-    assert not opened.page.is_visible(".cr-controls")
+    assert "Trust Notebook" in opened.page.text_content(".cr-nojs")
+    assert opened.page.query_selector("button") is None  # no dead buttons
     shown = opened.page.eval_on_selector_all(
         "g.node.value", "gs => gs.map(g => [g.dataset.label, g.textContent])")
     for label, text in shown:
@@ -172,9 +227,10 @@ def test_next_visits_the_nodes_in_backward_steps_order_and_ends_at_backward(open
     assert visited == order
     assert opened.grads() == grads
     assert opened.page.is_disabled('[data-action="next"]')
+    assert opened.page.get_attribute(".cr-counter", "data-step") == str(len(order))
 
 
-def test_the_keys_step_the_same_way(open_page):
+def test_the_keys_step_the_same_way_and_only_while_the_player_has_the_focus(open_page):
     order, grads = backward_order_and_grads()
     opened = open_page(step_through(small_graph()))
     visited = [opened.current()]
@@ -192,10 +248,13 @@ def test_the_keys_step_the_same_way(open_page):
     opened.page.keyboard.press("Home")
     opened.page.keyboard.press(" ")  # play
     opened.page.wait_for_function(
-        "() => document.querySelector('.cr-counter').textContent.startsWith('step 3 ')")
+        "() => document.querySelector('.cr-counter').dataset.step === '3'")
     opened.page.keyboard.press(" ")  # pause
     stopped = opened.page.text_content(".cr-counter")
     opened.page.wait_for_timeout(1200)
+    assert opened.page.text_content(".cr-counter") == stopped
+    opened.page.evaluate("() => document.activeElement.blur()")
+    opened.page.keyboard.press("ArrowRight")  # not focused: the keys are the page's
     assert opened.page.text_content(".cr-counter") == stopped
 
 
@@ -229,22 +288,20 @@ def test_the_slider_moves_to_a_step(open_page):
 
 # -- the quiz -----------------------------------------------------------------------------
 
-def quiz_at_x(open_page):
-    """The two-path page, at the question about x (p and q skipped)."""
-    opened = open_page(step_through(two_paths(), quiz=True))
-    opened.page.click('[data-action="next"]')
-    for _ in range(10):
-        if opened.page.get_attribute(".cr-answer", "data-label") == "x":
-            break
-        opened.page.click('[data-action="skip"]')
-    assert opened.current() == "x" and opened.grads()["x"] == "grad ?"
-    return opened
-
-
 X = 1.5
 Q = math.tanh(X)
 P = X * X
 DX = Q * X + Q * X + P * (1 - Q * Q)  # r = p·q: through p (x·x, twice) and through q
+
+
+def quiz_at_x(open_page, answers=True, **options):
+    """The two-path page, at the question about dr/dx."""
+    opened = open_page(step_through(two_paths(), nodes=["x"], ask="gradient", **options),
+                       answers=answers)
+    while opened.asked() is None:
+        opened.page.keyboard.press("ArrowRight")
+    assert opened.asked() == ("x", "gradient", None) and opened.grads()["x"] == "grad ?"
+    return opened
 
 
 @pytest.mark.parametrize("typed, words", [
@@ -252,46 +309,140 @@ DX = Q * X + Q * X + P * (1 - Q * Q)  # r = p·q: through p (x·x, twice) and th
     (Q, "forgot the local derivative"),           # dr/dp alone
     (-DX, "wrong sign"),
     (Q * X, "counted only one path"),             # one of x·x's two edges
-    (7.0, f"= {DX:.4g}"),                         # anything else: the product expected
+    (7.0, "Multiply the upstream gradient"),      # anything else: the first hint
 ])
-def test_each_diagnosis_appears_for_its_wrong_value(open_page, typed, words):
+def test_each_diagnosis_appears_for_its_wrong_value_without_the_answer(open_page, typed, words):
     opened = quiz_at_x(open_page)
     status = opened.answer(f"{typed:.5g}")
     assert words in status
+    assert number(DX, 4) not in status and number(DX, 3) not in status
     assert opened.grads()["x"] == "grad ?"  # not revealed: try again
     assert "Correct" in opened.answer(f"{DX:.4g}")
     assert opened.grads()["x"] == f"grad {number(DX, 4)}"
     assert opened.errors == []
 
 
-def test_a_non_number_is_not_checked(open_page):
+def test_a_named_mistake_of_a_local_derivative_is_named(open_page):
+    loss = small_graph()
+    a = loss.parents[0]
+    opened = open_page(step_through(loss, nodes=["z"], ask="local"))
+    while opened.asked() is None:
+        opened.page.keyboard.press("ArrowRight")
+    assert opened.asked() == ("z", "local", "a")
+    status = opened.answer(f"{a.data:.4g}")  # tanh(z) itself for its derivative
+    assert "itself" in status and "tanh" in status
+    assert number(1 - a.data ** 2, 4) not in status
+    assert "Correct" in opened.answer(f"{1 - a.data ** 2:.4g}")
+
+
+def test_hints_grow_and_the_answer_shows_only_after_the_last_attempt(open_page):
+    opened = quiz_at_x(open_page, attempts=3)
+    said = [opened.answer("7"), opened.answer("8")]
+    assert said[0] != said[1] and all(number(DX, 4) not in s for s in said)
+    assert "try 2 of 3" in said[0] and "try 3 of 3" in said[1]
+    last = opened.answer("9")
+    assert number(DX, 4) in last  # the third wrong try shows the answer
+    assert opened.asked() is None and opened.grads()["x"] == f"grad {number(DX, 4)}"
+
+
+def test_numbers_are_read_as_learners_type_them(open_page):
     opened = quiz_at_x(open_page)
+    assert "point" in opened.answer("0,5") and "comma" in opened.status()
+    assert "try" not in opened.status()  # not a number: not a try
     assert "Type a number" in opened.answer("three")
+    assert "Correct" in opened.answer(f"{DX:.4g}".replace("-", "\u2212"))
+    opened = quiz_at_x(open_page)
+    assert "Correct" not in opened.answer("1/2")  # read as 0.5: a wrong number, diagnosed
+    assert "Multiply" in opened.status()
 
 
-def test_the_network_quiz_accepts_right_answers_and_keeps_the_score(open_page):
+def test_nothing_unanswered_is_on_screen_and_the_score_runs(open_page):
     net, cost = network_cost()
     opened = open_page(step_through(cost, around="w2_22", quiz=True))
-    names = {"s": net.a(4, 1), "a3_2": net.a(3, 2), "z3_2": net.z(3, 2),
-             "w2_22": net.weight(2, 2, 2)}
-    expected = dict(zip(names, engine.grad(cost, list(names.values()))))
-    asked = []
-    for _ in range(100):
-        if opened.page.is_disabled('[data-action="next"]') and \
-                not opened.page.is_visible(".cr-quiz"):
-            break  # the last step
-        if opened.page.is_visible(".cr-quiz"):
-            label = opened.page.get_attribute(".cr-answer", "data-label")
-            asked.append(label)
-            assert "Correct" in opened.answer(f"{expected[label]:.4g}")
-        else:
+    value = network_values(cost)
+    total = int(opened.page.text_content(".cr-score").split(" of ")[1])
+    right, answered = 0, set()
+    nodes = {v.label: v for v in engine.topological_order(cost) if v.label}
+
+    def operands(question):
+        label, ask, consumer = question
+        return {number(p.data, 4) for p in nodes[consumer].parents} if consumer else set()
+
+    for _ in range(200):
+        question = opened.asked()
+        if question is None:
+            if opened.page.is_disabled('[data-action="next"]'):
+                break
             opened.page.keyboard.press("ArrowRight")
-    assert asked == ["s", "a3_2", "z3_2", "w2_22"]
-    assert "Score: 4 of 4 right at the first try" in opened.page.text_content(".cr-score")
-    final = opened.grads()
-    cost.backward()
-    for label, value in names.items():
-        assert final[label] == f"grad {number(value.grad, 4)}"
+            continue
+        screen = opened.on_screen()
+        # shown before: the answered dC/ds-local is dC/ds; d(w·a)/da is w, an operand's value
+        if number(value(question), 4) not in answered | operands(question):
+            assert number(value(question), 4) not in screen, (question, screen)
+        answered.add(number(value(question), 4))
+        assert "∂C/∂w2_22" not in screen  # the caption with the final gradient
+        assert "Correct" in opened.answer(f"{value(question):.4g}")
+        right += 1
+        assert opened.page.text_content(".cr-score") == f"score {right} of {total}" \
+            or right == total
+        assert opened.page.get_attribute(".cr-score", "data-score") == str(right)
+    assert right == total == 8
+    assert opened.page.text_content(".cr-score") == f"final score {total} of {total}"
+    assert "∂C/∂w2_22" in opened.on_screen()  # every question answered: the caption
+    # Prev and Home keep every answer; Reset asks first
+    opened.page.keyboard.press("ArrowLeft")
+    opened.page.keyboard.press("Home")
+    assert opened.page.get_attribute(".cr-counter", "data-step") == "1"
+    assert opened.page.get_attribute(".cr-score", "data-score") == str(total)
+    opened.page.click('[data-action="reset"]')
+    assert opened.page.is_visible(".cr-confirm")
+    opened.page.click('[data-action="keep"]')
+    assert opened.page.get_attribute(".cr-score", "data-score") == str(total)
+    opened.page.click('[data-action="reset"]')
+    opened.page.click('[data-action="clear"]')
+    assert opened.page.get_attribute(".cr-score", "data-score") == "0"
+    assert opened.errors == []
+
+
+def test_the_legend_and_the_instructions_stay_on_screen(open_page):
+    net, cost = network_cost()
+    opened = open_page(step_through(cost, around="w2_22", quiz=True))
+    for _ in range(3):
+        legend = opened.page.inner_text(".cr-legend")
+        for words in ("current", "your turn", "not reached"):
+            assert words in legend
+        assert opened.page.is_visible(".cr-legend") and opened.page.is_visible(".cr-help")
+        assert "Enter" in opened.page.inner_text(".cr-help")
+        opened.page.keyboard.press("ArrowRight")
+        if opened.asked():
+            opened.page.click('[data-action="reveal"]')
+    # the drawing's own legend is not hidden with the caption
+    assert "parameter" in opened.on_screen()
+
+
+def test_a_students_copy_checks_answers_and_names_mistakes_without_holding_them(open_page):
+    loss = small_graph()
+    a = loss.parents[0]
+    opened = open_page(step_through(loss, nodes=["z"]), answers=False)
+    while opened.asked() is None:
+        opened.page.keyboard.press("ArrowRight")
+    assert "itself" in opened.answer(f"{a.data:.4g}")
+    local = 1 - a.data ** 2
+    assert "Correct" in opened.answer(f"{local:.5g}")
+    assert opened.asked() == ("z", "gradient", None)
+    opened.page.click('[data-action="reveal"]')
+    assert "with your teacher" in opened.status()
+    assert opened.grads()["z"] == "grad ?"
+    assert opened.errors == []
+
+
+def test_a_students_copy_accepts_a_number_either_side_of_a_rounding_boundary(open_page):
+    opened = quiz_at_x(open_page, answers=False)
+    assert "Correct" in opened.answer(f"{DX * (1 + 0.0004):.6g}")
+    opened = quiz_at_x(open_page, answers=False)
+    assert "Correct" in opened.answer(f"{DX * (1 - 0.0004):.6g}")
+    opened = quiz_at_x(open_page, answers=False)
+    assert "Correct" not in opened.answer(f"{DX * 1.01:.6g}")
 
 
 # -- safety and looks ----------------------------------------------------------------------
@@ -314,18 +465,23 @@ def test_a_hostile_label_shows_as_text_and_runs_nothing(open_page):
 
 
 def test_two_players_on_one_page_step_apart(browser, tmp_path):
-    fragments = step_through(small_graph())._repr_html_() + step_through(two_paths())._repr_html_()
+    first, second = step_through(small_graph()).html(), step_through(two_paths()).html()
+    def body(page):
+        return page[page.index('<div class="cr-page">'):page.index('<script type="module">')]
+    script = first[first.index('<script type="module">'):first.index("</body>")]
     page = browser.new_page()
     page.set_default_timeout(10_000)
-    page.set_content(f"<!DOCTYPE html><html><body>{fragments}</body></html>")
-    first, second = page.query_selector_all(".cr-player")
-    first.query_selector('[data-action="next"]').click()
-    assert first.query_selector(".cr-counter").text_content() == "step 2 of 7"
-    assert second.query_selector(".cr-counter").text_content() == "step 1 of 4"
+    page.set_content(f"<!DOCTYPE html><html><body>{body(first)}{body(second)}{script}"
+                     "</body></html>")
+    page.wait_for_selector(".cr-player")
+    one, two = page.query_selector_all(".cr-player")
+    one.query_selector('[data-action="next"]').click()
+    assert one.query_selector(".cr-counter").text_content() == "step 2 of 7"
+    assert two.query_selector(".cr-counter").text_content() == "step 1 of 4"
     page.close()
 
 
-def test_a_screenshot_of_each_state_is_not_blank(open_page, tmp_path):
+def test_a_screenshot_of_each_state_is_not_blank_and_fits_the_column(open_page, tmp_path):
     net, cost = network_cost()
     opened = open_page(step_through(cost, around="w2_22", quiz=True))
     shots = {"start": opened.page.screenshot()}
@@ -335,20 +491,16 @@ def test_a_screenshot_of_each_state_is_not_blank(open_page, tmp_path):
     shots["wrong"] = opened.page.screenshot()
     opened.page.click('[data-action="reveal"]')
     shots["revealed"] = opened.page.screenshot()
-    for _ in range(100):
-        if opened.page.is_disabled('[data-action="next"]') and \
-                not opened.page.is_visible(".cr-quiz"):
-            break  # the last step
-        if opened.page.is_visible(".cr-quiz"):
-            opened.page.click('[data-action="skip"]')
-        else:
-            opened.page.keyboard.press("End")
+    answer_all(opened, None, reveal=True)
     shots["end"] = opened.page.screenshot()
-    opened.page.click('[data-action="fit"]')
-    shots["fit"] = opened.page.screenshot()
     for name, png in shots.items():
         (tmp_path / f"{name}.png").write_bytes(png)
         assert not_blank(png), f"the screenshot of state {name!r} is blank"
-    # the page fits a notebook column: nothing wider than 1,100 px but the graph's own scroll
+    # the player fits an 840-px notebook column, and its own text is 10 px or more
     width = opened.page.evaluate("() => document.querySelector('.cr-player').scrollWidth")
-    assert width <= 1100
+    assert width <= 840
+    smallest = opened.page.evaluate("""() => Math.min(...[...document.querySelectorAll(
+        '.cr-player *:not(svg *)')].filter(e => e.childNodes.length && [...e.childNodes].some(
+        n => n.nodeType === 3 && n.textContent.trim())).map(
+        e => parseFloat(getComputedStyle(e).fontSize)))""")
+    assert smallest >= 10

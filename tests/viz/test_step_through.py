@@ -1,7 +1,9 @@
 """viz.step_through without a browser: the data, the marked SVG and the one-file page."""
 
+import base64
 import html.parser
 import json
+import math
 import re
 
 import pytest
@@ -119,15 +121,116 @@ def test_the_page_is_one_file_that_fetches_nothing(tmp_path):
     assert "<link" not in text and "@import" not in text and "url(" not in text
 
 
-def test_the_notebook_output_works_without_a_script():
-    fragment = step_through(small_graph())._repr_html_()
-    assert "<svg" in fragment and 'class="cr-nojs"' in fragment
-    assert "trust the notebook" in fragment and ".save(" in fragment
-    assert re.search(r'class="cr-controls" hidden', fragment)  # no dead buttons
-    other = step_through(small_graph())._repr_html_()
-    uid = re.search(r'id="(cr-[0-9a-f]+)"', fragment).group(1)
-    assert uid not in other  # two players on one notebook page do not clash
-    assert not re.search(r'<g id="', fragment)
+def test_before_the_cell_runs_the_output_is_a_picture_and_one_line():
+    bundle = step_through(small_graph(), quiz=True)._repr_mimebundle_()
+    if isinstance(bundle, tuple):
+        bundle = bundle[0]
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    png = base64.b64decode(bundle["image/png"])
+    assert png.startswith(b"\x89PNG")
+    page = bundle["text/html"]
+    assert re.search(r'<img src="data:image/png;base64,', page)
+    assert "Run this cell to step through it." in page and "Trust Notebook" in page
+    assert "<svg" not in page and "<script" not in page and "<button" not in page
+    assert "Run this cell" in bundle["text/plain"]
+
+
+def test_the_saved_page_without_a_script_shows_the_picture_and_says_why(tmp_path):
+    text = step_through(small_graph()).save(tmp_path / "page.html").read_text(encoding="utf-8")
+    assert 'class="cr-nojs"' in text and "Trust Notebook" in text and "jupyter trust" in text
+    assert "<svg" in text and "<button" not in text.split("<script")[0]  # no dead buttons
+    assert not re.search(r'<g id="', text)
+
+
+def questions(page):
+    return [(q["label"], q["ask"], q["consumer"]) for q in page.data["questions"]]
+
+
+def test_the_quiz_asks_each_local_derivative_into_a_node_then_its_gradient():
+    page = step_through(small_graph(), quiz=True)
+    asked = questions(page)
+    # a = tanh(z) is asked about twice from L = a·a (two edges), then its gradient
+    assert asked[:3] == [("a", "local", "L"), ("a", "local", "L"), ("a", "gradient", None)]
+    assert ("z", "local", "a") in asked and ("z", "gradient", None) in asked
+    # z = wx + b: the ±1 of the add is shown, not asked
+    assert ("wx", "local", "z") not in asked and ("b", "local", "z") not in asked
+    assert ("wx", "gradient", None) in asked
+    for step in page.data["steps"]:
+        kinds = [page.data["questions"][q]["ask"] for q in step["questions"]]
+        assert kinds == sorted(kinds, key=["local", "gradient"].index)  # locals first
+
+
+def test_ask_nodes_and_attempts_choose_what_is_asked():
+    assert {a for _, a, _ in questions(step_through(small_graph(), quiz=True, ask="local"))} \
+        == {"local"}
+    assert {a for _, a, _ in questions(step_through(small_graph(), quiz=True,
+                                                    ask="gradient"))} == {"gradient"}
+    named = step_through(small_graph(), nodes=["b", "z"])
+    assert questions(named) == [("z", "local", "a"), ("z", "gradient", None),
+                                ("b", "local", "z"), ("b", "gradient", None)]
+    assert step_through(small_graph(), quiz=True, attempts=5).data["attempts"] == 5
+    with pytest.raises(ValueError, match="ask="):
+        step_through(small_graph(), quiz=True, ask="everything")
+    with pytest.raises(ValueError, match="attempts="):
+        step_through(small_graph(), quiz=True, attempts=0)
+
+
+def test_the_panel_lists_only_sends_to_drawn_nodes_and_nothing_to_a_constant():
+    x = Value(0.5, label="x")
+    y = x ** 2
+    y.label = "y"
+    page = step_through(y)
+    (y_step,) = [s for s in page.data["steps"] if s["label"] == "y"]
+    assert [send["toName"] for send in y_step["sends"]] == ["x"]
+    assert all(send["local"] != "0" for s in page.data["steps"] for send in s["sends"])
+
+
+def test_the_widget_reads_the_answers_back_and_keeps_the_score():
+    page = step_through(small_graph(), quiz=True)
+    assert page.score == (0, len(page.data["questions"]))
+    page.answers = [{"question": 0, "node": "a", "ask": "local", "right": True,
+                     "revealed": False}, {"question": 1, "node": "a", "ask": "local",
+                                          "right": True, "revealed": True}]
+    assert page.score.right == 1 and str(page.score) == f"score 1 of {page.score.asked}"
+
+
+def secret_numbers(page):
+    """Every way an asked value may be spelled (4 and 3 significant digits, the full float)."""
+    for question in page.data["questions"]:
+        value = question["expected"]
+        operands = [v["value"] for v in question["values"]]  # d(w·x)/dw = x: on the drawing
+        if value != round(value) and not any(math.isclose(value, v) for v in operands):
+            yield question, {repr(value), number(value, 4), number(value, 3)}
+
+
+def test_the_students_copy_holds_no_answer_yet_checks_them(tmp_path):
+    page = step_through(small_graph(), quiz=True)
+    text = page.save(tmp_path / "students.html", answers=False).read_text(encoding="utf-8")
+    shown_data = re.sub(r"data [^<]*", "", text)  # the operands' values may show (x·w: x)
+    for question, forms in secret_numbers(page):
+        for form in forms:
+            for spelling in (form, form.replace("-", "&#45;"), form.replace("-", "−")):
+                assert spelling not in shown_data, (question["goal"], spelling)
+    data = json.loads(parsed(text).scripts[0])
+    assert data["salt"] and all("expected" not in q for q in data["questions"])
+    assert all(q["reveal"] == "The answers are with your teacher." for q in data["questions"])
+    # each question's hashes hold the rounding of its expected value, and a neighbour's
+    from viz.step_through import answer_hash, rounded_key
+    for question, mine in zip(page.data["questions"], data["questions"]):
+        value, spread = question["expected"], question["tolerance"]
+        assert answer_hash(data["salt"], rounded_key(value)) in mine["hashes"]
+        assert answer_hash(data["salt"], rounded_key(value + 0.9 * spread)) in mine["hashes"]
+        assert answer_hash(data["salt"], rounded_key(value + 3 * spread)) not in mine["hashes"]
+        for wrong, hashed in zip(question["wrong"], mine["wrong"]):
+            assert answer_hash(data["salt"], rounded_key(wrong["value"])) in hashed["hashes"]
+    assert step_through(small_graph(), quiz=True).html() != text  # the full page differs
+
+
+def test_save_writes_the_page_text_and_returns_the_path(tmp_path):
+    page = step_through(small_graph(), quiz=True)
+    path = page.save(tmp_path / "page.html")
+    assert path == tmp_path / "page.html"
+    assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_around_a_name_draws_and_asks_only_the_paths_to_it():
@@ -135,12 +238,16 @@ def test_around_a_name_draws_and_asks_only_the_paths_to_it():
     net = nn.MLP(4, [4, 4, 1], seed=0)
     cost = nn.binary_cross_entropy(net([0.6, 0.5, -0.5, -0.6]), 1.0)
     page = step_through(cost, around="(w_22)^2", quiz=True)
-    asked = [step["label"] for step in page.data["steps"] if "quiz" in step]
+    asked = [q["label"] for q in page.data["questions"] if q["ask"] == "gradient"]
     assert asked == ["s", "a3_2", "z3_2", "w2_22"]
+    # about the edges on the paths only: one local derivative into each
+    assert [(q["label"], q["consumer"]) for q in page.data["questions"] if q["ask"] == "local"] \
+        == [("s", "C"), ("a3_2", "s"), ("z3_2", "a3_2"), ("w2_22", "z3_2")]
     drawn = {step["label"] for step in page.data["steps"]}
     assert {"C", "s", "a3_2", "z3_2", "w2_22"} <= drawn and len(drawn) < 30
     (w_step,) = [s for s in page.data["steps"] if s["label"] == "w2_22"]
-    quiz = w_step["quiz"]
+    quiz = page.data["questions"][w_step["questions"][-1]]
+    assert quiz["ask"] == "gradient"
     assert quiz["expected"] == engine.grad(cost, net.weight(2, 2, 2))[0]
     assert {w["mistake"] for w in quiz["wrong"]} == {"forgot_upstream", "forgot_local", "sign"}
     assert quiz["prompt"] == "dC/d(w_22)^2 = dC/d(z_2)^3 · (a_2)^2 = ?"
