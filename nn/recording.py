@@ -145,18 +145,19 @@ def cost_and_accuracy(history, i, X, y):
 def shade(loss, s):
     """How strongly each output s says "the second class", in [0, 1], and what that is.
 
-    Binary cross-entropy: σ(s), the predicted probability of y = 1. A loss with
-    two labels (hinge: −1/+1; MSE on 0/1): s from the first label (0) to the
-    second (1), clipped. Anything else: s scaled from its smallest to its largest.
+    A loss whose classes are 0/1 split at s = 0 (binary cross-entropy) reads s
+    as a logit: σ(s), the predicted probability of y = 1. Another loss with two
+    labels (hinge: −1/+1; MSE on 0/1): s from the first label to the second,
+    clipped. Anything else: s scaled from its smallest to its largest.
     """
     from nn.losses import CLASSES
 
     s = np.asarray(s, dtype=float)
-    if loss == "binary_cross_entropy":
+    classes = CLASSES.get(loss)
+    if classes is not None and classes.labels == (0.0, 1.0) and classes.boundary == 0.0:
         return 0.5 * (1.0 + np.tanh(0.5 * s)), "σ(s), the predicted probability of y = 1"
-    labels = CLASSES[loss].labels if loss in CLASSES else None
-    if loss in CLASSES:
-        low, high = labels or (0.0, 1.0)
+    if classes is not None:
+        low, high = classes.labels or (0.0, 1.0)
         return (np.clip((s - low) / (high - low), 0.0, 1.0),
                 f"s, from {low:g} (first class) to {high:g} (second class)")
     low, high = float(s.min()), float(s.max())

@@ -32,6 +32,8 @@ import traitlets
 
 __all__ = ["Interactive", "module_path", "page", "json_for_script", "png"]
 
+RUN_THIS_CELL = "Run this cell to step through it."
+
 
 def module_path(name):
     """The path of a front-end file shipped in the viz package ('replay.js')."""
@@ -107,6 +109,7 @@ class Interactive(anywidget.AnyWidget):
     data = traitlets.Dict().tag(sync=True)
     answers = traitlets.List().tag(sync=True)
     standalone = traitlets.Bool(False).tag(sync=True)
+    alt = "a picture of the output"  # the picture's alt text (subclasses say what it shows)
 
     def fallback_html(self):
         """What the saved page shows before its script runs (subclasses say more)."""
@@ -123,9 +126,15 @@ class Interactive(anywidget.AnyWidget):
         data, metadata = super()._repr_mimebundle_(**kwargs) or ({}, {})
         data = dict(data)
         picture = self.picture()
+        title = html.escape(self.data.get("title", ""))
         if picture is not None:
-            data["image/png"] = base64.b64encode(picture).decode("ascii")
-        data["text/plain"] = f"{repr(self)}\n(run this cell to step through it)"
+            encoded = base64.b64encode(picture).decode("ascii")
+            data["image/png"] = encoded
+            data["text/html"] = (  # as the step-through player's: a sanitiser keeps it
+                f'<div class="cr-picture"><p><b>{title}</b></p>'
+                f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(self.alt)}">'
+                f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
+        data["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
         return data, metadata
 
     def html(self):

@@ -110,6 +110,7 @@ class TrainingReplay(Interactive):
 
     _esm = module_path("replay.js")
     _css = module_path("replay.css")
+    alt = "the decision boundary after the last epoch, with the data"
 
     def __init__(self, data):
         super().__init__(data=data)
