@@ -342,6 +342,9 @@ function render({ model, el }) {
     }
     // the question
     var form = find(".cr-quiz");
+    if (!q && document.activeElement === answer) {
+      root.focus();  // the box is about to hide: the keys go on to the replay at once
+    }
     form.hidden = !q;
     if (q) {
       answer.dataset.label = p.label;
