@@ -44,7 +44,7 @@ from nn.explain import Factor, derivative_name, explain, local_formula, parenthe
 __all__ = ["check_derivation", "DerivationReport", "GivenFactor", "Answer", "Diagnosis",
            "WrongAnswer", "Term", "gradient_answer", "gradient_line", "local_answer",
            "run_answer", "param_answer", "term", "tolerance", "close", "gradient_name",
-           "read_number", "ATTEMPTS"]
+           "read_number", "NUMBER_PATTERN", "TYPING_HINTS", "ATTEMPTS"]
 
 SIGNIFICANT_DIGITS = 3
 RELATIVE = 1e-3
@@ -81,8 +81,25 @@ def _n(x):
 # -- reading a typed number -----------------------------------------------------
 
 _DECIMAL = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
-_TYPED = re.compile(rf"({_DECIMAL})(?:/({_DECIMAL}))?")
+# The whole of what is typed, once spaces are gone and − is '-': a decimal, or
+# a decimal '/' a decimal. The same text is a JavaScript regular expression
+# (new RegExp("^(?:" + NUMBER_PATTERN + ")$")), for the page to mirror.
+NUMBER_PATTERN = rf"({_DECIMAL})(?:/({_DECIMAL}))?"
+_TYPED = re.compile(NUMBER_PATTERN)
 _WHITESPACE = re.compile(r"\s+")
+
+# Why a typed text is not a number, in words without a digit (so no hint is
+# ever an answer); the page shows the same words.
+TYPING_HINTS = {
+    "empty": "type a number",
+    "comma": "use a point as the decimal separator, not a comma",
+    "commas": "write it without commas",
+    "fraction_bars": "use at most one fraction bar /",
+    "zero_denominator": "a fraction cannot divide by zero",
+    "not_finite": "type a finite number",
+    "other": "use digits, an optional minus sign, a decimal point, an exponent written "
+             "with e, or one fraction bar /",
+}
 
 
 def read_number(text):
@@ -96,12 +113,19 @@ def read_number(text):
        between them. A decimal is an optional sign (+ or -), then digits with
        an optional point and more digits, or a point and digits, then an
        optional exponent (e or E, an optional sign, digits). As a regular
-       expression for each side: ``[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?``
+       expression for each side: ``[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?``;
+       for the whole, ``NUMBER_PATTERN`` (valid in JavaScript too).
     4. A fraction's denominator is not zero, and the result is finite.
 
     Anything else raises ValueError: "'0,5' is not a number: use a point as
-    the decimal separator, not a comma". The hint after the colon contains no
-    digit, so it can never be taken for an answer. Nothing is evaluated.
+    the decimal separator, not a comma". The hint after the colon is one of
+    ``TYPING_HINTS``, chosen in this order: nothing left -> "empty"; a comma,
+    and the text reads as a number with points for commas -> "comma", else
+    "commas"; more than one '/' -> "fraction_bars"; inf, infinity or nan (any
+    case, any sign) -> "not_finite"; anything else -> "other". A zero
+    denominator is "zero_denominator", a result too large "not_finite". No
+    hint contains a digit, so none can be taken for an answer. Nothing is
+    evaluated.
     """
     shown = str(text).strip()
     compact = _WHITESPACE.sub("", str(text)).replace("\u2212", "-")
@@ -112,27 +136,26 @@ def read_number(text):
     value = float(numerator)
     if denominator is not None:
         if float(denominator) == 0.0:
-            raise ValueError(f"{shown!r} is not a number: a fraction cannot divide by zero")
+            raise ValueError(f"{shown!r} is not a number: {TYPING_HINTS['zero_denominator']}")
         value = value / float(denominator)
     if not math.isfinite(value):
-        raise ValueError(f"{shown!r} is not a number: type a finite number")
+        raise ValueError(f"{shown!r} is not a number: {TYPING_HINTS['not_finite']}")
     return value
 
 
 def _typing_hint(compact):
-    """Why a typed text is not a number, in words without a digit."""
+    """Why a typed text is not a number: one of TYPING_HINTS."""
     if not compact:
-        return "type a number"
+        return TYPING_HINTS["empty"]
     if "," in compact:
         if _TYPED.fullmatch(compact.replace(",", ".")):
-            return "use a point as the decimal separator, not a comma"
-        return "write it without commas"
+            return TYPING_HINTS["comma"]
+        return TYPING_HINTS["commas"]
     if compact.count("/") > 1:
-        return "use at most one fraction bar /"
+        return TYPING_HINTS["fraction_bars"]
     if compact.lower().lstrip("+-") in ("inf", "infinity", "nan"):
-        return "type a finite number"
-    return ("use digits, an optional minus sign, a decimal point, an exponent written "
-            "with e, or one fraction bar /")
+        return TYPING_HINTS["not_finite"]
+    return TYPING_HINTS["other"]
 
 
 def _mentions(text, number):
@@ -225,6 +248,9 @@ class Answer:
     """The right value of one number a learner is asked for, and the usual wrong ones.
 
     goal     -- what is asked, 'dC/d(z_2)^3' or 'd(a_2)^3/d(z_2)^3'
+    formula  -- for a local derivative, the op table's formula in the operands'
+                names, '1 − tanh²((z_2)^3)'; constant -- True where it is a
+                number (1 and −1 of x + y, x − y): nothing to work out
     prompt   -- the question as shown: 'd(a_2)^3/d(z_2)^3 = ?   where (a_2)^3 = ...'
     values   -- [(name, value)] of the numbers the prompt offers (the operands')
     expected -- the right value (shown only by ``reveal``)
@@ -255,6 +281,8 @@ class Answer:
         self.correct = correct or f"Correct: that is {goal}."
         self.attempts = attempts
         self.values = list(values)
+        self.formula = ""       # a local derivative's formula in the operands' names
+        self.constant = False   # True where that formula is a number (the 1 of x + y)
 
     def diagnose(self, typed, attempt=1):
         """The Diagnosis of a typed number at wrong try number ``attempt`` (from 1)."""
@@ -275,7 +303,7 @@ class Answer:
 
         {"goal", "prompt", "values": [{"name", "value"}], "expected", "tolerance",
          "correct", "wrong": [{"mistake", "value", "tolerance", "messages"}],
-         "hints", "reveal", "attempts"}. The page compares the typed number
+         "hints", "reveal", "attempts", "constant"}. The page compares the typed number
         with "expected" and then each "wrong" value (within its tolerance),
         and shows messages[try − 1] (or hints[try − 1]), the last repeating.
         """
@@ -286,7 +314,8 @@ class Answer:
                 "wrong": [{"mistake": w.mistake, "value": w.value,
                            "tolerance": tolerance(w.value), "messages": list(w.messages)}
                           for w in self.wrong],
-                "hints": list(self.hints), "reveal": self.reveal, "attempts": self.attempts}
+                "hints": list(self.hints), "reveal": self.reveal, "attempts": self.attempts,
+                "constant": self.constant}
 
     def __repr__(self):
         return f"<Answer {self.goal}: {len(self.wrong)} usual mistakes>"
@@ -357,8 +386,11 @@ def local_answer(consumer, index, name, attempts=ATTEMPTS):
     hints = _growing([first, rule, numbers], expected)
     reveal = f"{goal} = {formula}" + (f" = {with_values}" if numbers else "") \
         + ("" if _reads_as_number(formula) else f" = {_number(expected)}")
-    return Answer(goal, expected, wrong, hints, reveal, prompt=prompt,
-                  correct=f"Correct: {goal} = {formula}.", attempts=attempts, values=values)
+    answer = Answer(goal, expected, wrong, hints, reveal, prompt=prompt,
+                    correct=f"Correct: {goal} = {formula}.", attempts=attempts, values=values)
+    answer.formula = formula
+    answer.constant = _reads_as_number(formula)
+    return answer
 
 
 def _with_values(op, index, operands, out):

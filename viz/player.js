@@ -49,21 +49,30 @@ const TEMPLATE = `
 </div>
 <div class="cr-graph"></div>`;
 
-// -- numbers as the learner types them (nn.check.read_number reads the same) ------
-const NUMBER = "[+-]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][+-]?\\d+)?";
-const PLAIN = new RegExp("^" + NUMBER + "$");
-const FRACTION = new RegExp("^(" + NUMBER + ")/(" + NUMBER + ")$");
-const NOT_A_NUMBER = "Type a number with digits: a decimal point, a minus sign, " +
-  "e for a power of ten, or a fraction with /.";
-const COMMA = "Use a point for the decimals, not a comma.";
-
-export function readNumber(text) {
-  const t = text.trim().replace(/[\u2212\u2013\u2012]/g, "-").replace(/\s+/g, "");
-  if (/^[+-]?\d*,\d+$/.test(t)) return { error: COMMA };
-  if (PLAIN.test(t)) return { value: Number(t) };
-  const parts = t.match(FRACTION);
-  if (parts && Number(parts[2]) !== 0) return { value: Number(parts[1]) / Number(parts[2]) };
-  return { error: NOT_A_NUMBER };
+// -- numbers as the learner types them: nn.check.read_number, rule for rule ----------
+// reading = { pattern: NUMBER_PATTERN, hints: TYPING_HINTS } from nn/check.py.
+export function readNumber(text, reading) {
+  const shown = text.trim();
+  const compact = text.replace(/\s+/g, "").replace(/\u2212/g, "-");
+  const whole = new RegExp("^(?:" + reading.pattern + ")$");
+  const fail = (key) => ({ error: "'" + shown + "' is not a number: " + reading.hints[key] });
+  const parts = compact.match(whole);
+  if (!parts) {
+    if (!compact) return fail("empty");
+    if (compact.includes(",")) return fail(whole.test(compact.replace(/,/g, ".")) ? "comma" : "commas");
+    if ((compact.match(/\//g) || []).length > 1) return fail("fraction_bars");
+    if (["inf", "infinity", "nan"].includes(compact.toLowerCase().replace(/^[+-]+/, ""))) {
+      return fail("not_finite");
+    }
+    return fail("other");
+  }
+  let value = Number(parts[1]);
+  if (parts[2] !== undefined) {
+    if (Number(parts[2]) === 0) return fail("zero_denominator");
+    value = value / Number(parts[2]);
+  }
+  if (!isFinite(value)) return fail("not_finite");
+  return { value };
 }
 
 // -- the students' copy compares salted hashes (step_through.answer_hash) ----------
@@ -379,7 +388,7 @@ function render({ model, el }) {
     const q = asked(state.k);
     if (q === undefined) return;
     const question = questions[q], r = record(q);
-    const read = readNumber(answer.value);
+    const read = readNumber(answer.value, data.reading);
     if (read.error) { say(read.error, "wrong"); return; }
     r.typed.push(answer.value.trim());
     if (matches(read.value, question.hashes ? question

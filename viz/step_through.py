@@ -28,6 +28,7 @@ is a picture of the graph with its final gradients.
 
 import base64
 import html
+import io
 import json
 import math
 import re
@@ -39,8 +40,16 @@ import anywidget
 import traitlets
 
 from engine import backward_steps, notation, topological_order
-from nn.check import gradient_answer, gradient_line, gradient_name, local_answer, term
-from nn.explain import explain, local_formula
+from nn.check import (
+    NUMBER_PATTERN,
+    TYPING_HINTS,
+    gradient_answer,
+    gradient_line,
+    gradient_name,
+    local_answer,
+    term,
+)
+from nn.explain import explain
 from viz.dot import draw_dot
 from viz.labels import number
 from viz.select import GraphTooLarge, consumers, paths_to
@@ -50,13 +59,13 @@ __all__ = ["step_through", "StepThrough", "Score"]
 MAX_NODES = 400
 ASK = ("local", "gradient", "both")
 
+TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
+         "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
+RUN_THIS_CELL = f"Run this cell to step through it ({TRUST})."
 NO_SCRIPT_NOTE = (
-    "This picture shows the final gradients of backward(). Run this cell to step "
-    "through it. In Jupyter the player needs a trusted notebook: in JupyterLab 4 "
-    "open the command palette (Ctrl+Shift+C) and choose Trust Notebook, or run "
-    "jupyter trust NOTEBOOK.ipynb; or save the page with .save(\"backprop.html\") "
-    "and open it in a browser.")
-RUN_THIS_CELL = "Run this cell to step through it."
+    "This picture shows the final gradients of backward(). Stepping through them needs "
+    "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
+    f"that made it ({TRUST}).")
 REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
@@ -227,10 +236,9 @@ def _page_data(output, target, records, drawing, questions, precision):
                     on_a_path = path_edges is None or (node, consumer) in path_edges
                     if not (drawn(consumer) and on_a_path):
                         continue
-                    formula = local_formula(consumer, index, name)
-                    if formula in ("1", "−1", "-1") and node not in named:
-                        continue  # the ±1 of an add or subtract is shown, not asked
                     answer = local_answer(consumer, index, name, attempts)
+                    if answer.constant and node not in named:
+                        continue  # the ±1 of an add or subtract is shown, not asked
                     local_of[edge] = len(quiz)
                     step["questions"].append(len(quiz))
                     quiz.append(_question(answer, len(quiz), k, "local", node, consumer,
@@ -247,6 +255,7 @@ def _page_data(output, target, records, drawing, questions, precision):
             "gradientOf": gradient_of, "localOf": local_of,
             "attempts": questions["attempts"], "root": drawn(output),
             "instructions": _instructions(bool(quiz)),
+            "reading": {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS},
             "reveal": "", "salt": "",
             "title": f"Backpropagation through {out_name}, step by step" + (
                 f": the paths to {name(target)}" if target is not None else "")}
@@ -529,7 +538,7 @@ class StepThrough(anywidget.AnyWidget):
         if self._drawing is None:
             return None
         try:
-            return self._drawing.pipe("png")
+            return _smaller_png(self._drawing.pipe("png"))
         except Exception:  # a picture for viewers without the widget: never fail the cell
             return None
 
@@ -548,7 +557,7 @@ class StepThrough(anywidget.AnyWidget):
                 f'<div class="cr-picture"><p><b>{title}</b></p>'
                 f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
                 f'alt="{title}, with the final gradients">'
-                f"<p>{html.escape(RUN_THIS_CELL)} {html.escape(NO_SCRIPT_NOTE)}</p></div>")
+                f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
         bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
         return (bundle, metadata) if metadata else bundle
 
@@ -559,6 +568,18 @@ class StepThrough(anywidget.AnyWidget):
         asked = len(self.data.get("questions", []))
         quiz = f", {asked} to answer" if asked else ""
         return f"<StepThrough: {self.data['title']}, {len(self)} steps{quiz}>"
+
+
+def _smaller_png(png):
+    """The PNG in 32 colours when Pillow is there (a quarter of the bytes in the notebook)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return png
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=32, method=Image.Quantize.MEDIANCUT).save(out, "PNG", optimize=True)
+    return out.getvalue() if len(out.getvalue()) < len(png) else png
 
 
 def _page(data, svg):

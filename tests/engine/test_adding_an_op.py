@@ -103,6 +103,24 @@ def test_explain_writes_its_factor_in_text_and_latex(sinh):
     assert e.agrees
 
 
+def test_the_quiz_asks_its_local_derivative_though_it_lists_no_mistakes(sinh):
+    check = pytest.importorskip("nn.check")
+    x, w, out = _graph(sinh)
+    product = out.parents[0].parents[0]
+    product.label = "u"
+    node = out.parents[0]
+    node.label = "v"
+    answer = check.local_answer(node, 0, lambda n: n.label)
+    assert SINH.mistakes == ()
+    assert answer.prompt.startswith("dv/du = ?   where v = sinh(u), with u = ")
+    cosh = math.cosh(product.data)
+    assert answer.diagnose(cosh).mistake == "correct"
+    assert answer.diagnose(-cosh).mistake == "sign"
+    assert answer.diagnose(cosh + 1).mistake == "other"
+    assert all(f"{cosh:.4g}" not in hint for hint in answer.hints)
+    assert answer.reveal.endswith(f"= {cosh:.4g}")
+
+
 def test_the_python_templates_compute_what_the_entry_computes(sinh):
     for x in (-2.0, -0.3, 0.0, 0.9, 5.0):
         names = {"math": math, "x": x, "out": math.sinh(x)}

@@ -10,6 +10,8 @@ import engine
 import nn
 from engine import Value
 from nn.check import (
+    NUMBER_PATTERN,
+    TYPING_HINTS,
     Term,
     check_derivation,
     close,
@@ -369,3 +371,14 @@ def test_too_many_ways_to_match_is_said_not_tried():
     assert check_derivation(out, x, factors=factors)
     report = check_derivation(out, x, factors=[1.0, 2.0, 3.0])
     assert not report and "too many ways to try" in report.problem
+
+
+def test_no_typing_hint_contains_a_digit():
+    assert not any(character.isdigit() for hint in TYPING_HINTS.values() for character in hint)
+
+
+def test_the_number_pattern_is_one_javascript_reads_too():
+    # Only the syntax both languages share: groups, (?:...), classes, ? + | and escapes.
+    assert re.fullmatch(r"[\[\]()?:+\-|.\\0-9eE/*]+", NUMBER_PATTERN)
+    assert "(?P" not in NUMBER_PATTERN and "(?<" not in NUMBER_PATTERN
+    assert re.fullmatch(NUMBER_PATTERN, "-3/4") and not re.fullmatch(NUMBER_PATTERN, "0,5")

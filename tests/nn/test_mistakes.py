@@ -252,3 +252,9 @@ def test_an_op_without_mistakes_still_gets_sign_and_hints():
     assert answer.diagnose(3.0).mistake == "other"
     assert all("= 1" not in hint for hint in answer.hints)  # the formula is the answer
     assert answer.reveal == "da/du = 1"
+    assert answer.constant and answer.to_json()["constant"] is True  # shown, not asked
+
+
+def test_a_local_derivative_with_a_formula_is_not_constant():
+    answer = local_answer(node("mul", ("w", 1.7), ("x", -0.6)), 0, name)
+    assert not answer.constant and answer.formula == "x"

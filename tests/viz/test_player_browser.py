@@ -349,7 +349,8 @@ def test_numbers_are_read_as_learners_type_them(open_page):
     opened = quiz_at_x(open_page)
     assert "point" in opened.answer("0,5") and "comma" in opened.status()
     assert "try" not in opened.status()  # not a number: not a try
-    assert "Type a number" in opened.answer("three")
+    assert "is not a number: use digits" in opened.answer("three")
+    assert "fraction bar" in opened.answer("1/2/3")
     assert "Correct" in opened.answer(f"{DX:.4g}".replace("-", "\u2212"))
     opened = quiz_at_x(open_page)
     assert "Correct" not in opened.answer("1/2")  # read as 0.5: a wrong number, diagnosed
@@ -504,3 +505,36 @@ def test_a_screenshot_of_each_state_is_not_blank_and_fits_the_column(open_page, 
         n => n.nodeType === 3 && n.textContent.trim())).map(
         e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 10
+
+
+def _mistake_cases():
+    """The op table's named mistakes, as tests/nn/test_mistakes.py lists them."""
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "nn" / "test_mistakes.py"
+    spec = importlib.util.spec_from_file_location("mistake_cases", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASES, module.ids
+
+
+CASES, CASE_IDS = _mistake_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_each_named_mistake_is_diagnosed_in_a_students_copy(open_page, case):
+    from nn.check import local_answer
+    from nn.explain import explain
+
+    op, build, index, mistake, typed, words = case
+    out = build()
+    operand = out.parents[index]
+    opened = open_page(step_through(out, nodes=[operand], ask="local"), answers=False)
+    while opened.asked() is None:
+        opened.page.keyboard.press("ArrowRight")
+    assert opened.asked()[1:] == ("local", out.label)
+    expected = local_answer(out, index, explain(out, out).name).diagnose(typed, 1)
+    assert expected.mistake == mistake
+    status = opened.answer(repr(typed))
+    assert status.startswith(expected.message) and words in status
+    assert opened.errors == []

@@ -10,6 +10,7 @@ playwright or chromium they skip and say why.
 
 import json
 import os
+import pathlib
 import secrets
 import shutil
 import socket
@@ -95,13 +96,14 @@ class Server:
     def page_url(self, name):
         return self.url + APPS[self.app][1].format(name=name) + f"?token={self.token}"
 
-    def wait_for_kernel(self):
-        """Until a kernel is idle with a browser connected to it (cells can run)."""
+    def wait_for_kernel(self, name):
+        """Until the notebook's kernel is idle with a browser connected (cells can run)."""
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            with urllib.request.urlopen(f"{self.url}/api/kernels?token={self.token}",
+            with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}",
                                         timeout=5) as response:
-                kernels = json.load(response)
+                sessions = json.load(response)
+            kernels = [s["kernel"] for s in sessions if s["path"] == name and s.get("kernel")]
             if any(k["execution_state"] == "idle" and k["connections"] for k in kernels):
                 return
             time.sleep(0.3)
@@ -148,9 +150,9 @@ def open_notebook(browser, server, name):
     context.set_default_timeout(60_000)
     page = context.new_page()
     page.goto(server.page_url(name))
-    page.wait_for_selector(".jp-Notebook .jp-Cell", state="attached")
+    page.wait_for_selector(".jp-Notebook:visible .jp-Cell", state="attached")
     # the kernel is up when its status says idle
-    server.wait_for_kernel()
+    server.wait_for_kernel(name)
     for button in page.query_selector_all(".jp-Dialog button.jp-mod-reject"):
         button.click()  # any 'would you like...' dialog
     return context, page
@@ -158,7 +160,7 @@ def open_notebook(browser, server, name):
 
 def run_cell(page, index):
     """Run cell number index (from 0) as a learner does: click it, Shift+Enter."""
-    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(index)
     cell.locator(".jp-InputArea-editor").click()
     page.keyboard.press("Shift+Enter")
     return cell
@@ -214,7 +216,7 @@ def test_a_quiz_player_runs_answers_with_enter_steps_with_arrows_and_reports_bac
         page.keyboard.press("ArrowLeft")
         assert player.locator(".cr-counter").get_attribute("data-step") == "2"
         # the notebook's own shortcuts did not see the keys: still two cells
-        assert page.locator(".jp-Notebook .jp-Cell").count() == 2
+        assert page.locator(".jp-Notebook:visible .jp-Cell").count() == 2
         reader = run_cell(page, 1)
         output = reader.locator(".jp-OutputArea-output").filter(has_text="ANSWERS")
         output.wait_for()
@@ -229,22 +231,39 @@ def test_a_quiz_player_runs_answers_with_enter_steps_with_arrows_and_reports_bac
         context.close()
 
 
-def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server):
-    executed = server.root / "executed.ipynb"
-    write_notebook(executed, [QUIZ_CELL])
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[2] / "notebooks"
+PLAYER_NOTEBOOK = "03_backprop_dC_dw22.ipynb"
+
+
+@pytest.fixture(scope="module")
+def executed_notebook(tmp_path_factory):
+    """Notebook 03 as committed, executed as make notebooks-refresh does (not signed)."""
+    folder = tmp_path_factory.mktemp("executed")
+    path = folder / PLAYER_NOTEBOOK
+    shutil.copy(NOTEBOOKS / PLAYER_NOTEBOOK, path)
     subprocess.run([sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook",
-                    "--execute", "--inplace", str(executed)], check=True,
-                   capture_output=True, env=dict(os.environ,
-                                                 JUPYTER_DATA_DIR=str(server.root / ".data")))
-    context, page = open_notebook(browser, server, "executed.ipynb")
+                    "--execute", "--inplace", str(path)], check=True, capture_output=True,
+                   env=dict(os.environ, JUPYTER_DATA_DIR=str(folder / ".data")))
+    return path
+
+
+def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server,
+                                                                executed_notebook):
+    shutil.copy(executed_notebook, server.root / PLAYER_NOTEBOOK)
+    cells = nbformat.read(executed_notebook, as_version=4).cells
+    index = next(i for i, cell in enumerate(cells)
+                 if cell.cell_type == "code" and "step_through(" in cell.source)
+    context, page = open_notebook(browser, server, PLAYER_NOTEBOOK)
     try:
-        output = page.locator(".jp-Notebook .jp-Cell").nth(0).locator(".jp-OutputArea-output")
-        output.first.wait_for()
+        cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(index)
+        output = cell.locator(".jp-OutputArea-output")
+        output.first.wait_for(state="attached")
         picture = output.locator("img, svg")
-        picture.first.wait_for()
+        picture.first.wait_for(state="attached")
         assert picture.count() >= 1
-        assert "run this cell" in output.first.text_content().lower()
-        assert page.locator(".cr-player").count() == 0
-        assert "data 1.5" not in output.first.text_content()  # no labels run together
+        text = output.first.text_content()
+        assert "Run this cell to step through it" in text and "Trust Notebook" in text
+        assert page.locator(".cr-player").count() == 0  # no dead buttons, no empty box
+        assert "data " not in text and "grad " not in text  # no labels run together
     finally:
         context.close()

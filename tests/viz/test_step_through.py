@@ -130,7 +130,7 @@ def test_before_the_cell_runs_the_output_is_a_picture_and_one_line():
     assert png.startswith(b"\x89PNG")
     page = bundle["text/html"]
     assert re.search(r'<img src="data:image/png;base64,', page)
-    assert "Run this cell to step through it." in page and "Trust Notebook" in page
+    assert "Run this cell to step through it" in page and "Trust Notebook" in page
     assert "<svg" not in page and "<script" not in page and "<button" not in page
     assert "Run this cell" in bundle["text/plain"]
 
