@@ -27,17 +27,34 @@ function svgElement(tag, attributes) {
 
 function fill(template, name) { return template.split("{name}").join(name); }
 
-/* A typed number: -0.5, −0.5 (Unicode minus), 1e-3, 1/2. null if it is none;
-   "comma" for a decimal comma. */
-function readNumber(text) {
-  text = text.trim().replace(/\u2212/g, "-").replace(/\s+/g, "");
-  if (/^[-+]?\d+,\d+$/.test(text)) return "comma";
-  var plain = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
-  if (plain.test(text)) return Number(text);
-  var parts = text.split("/");
-  if (parts.length === 2 && plain.test(parts[0]) && plain.test(parts[1]) &&
-      Number(parts[1]) !== 0) return Number(parts[0]) / Number(parts[1]);
-  return null;
+/* A typed number, read by the rules of nn.check.read_number: reading is
+   { pattern: NUMBER_PATTERN, hints: TYPING_HINTS } from Python. Returns
+   { value } or { error } (a hint with no digit in it, so never an answer). */
+function readNumber(text, reading) {
+  var shown = text.trim();
+  var compact = text.replace(/\s+/g, "").replace(/\u2212/g, "-");
+  var whole = new RegExp("^(?:" + reading.pattern + ")$");
+  var fail = function (key) {
+    return { error: "'" + shown + "' is not a number: " + reading.hints[key] };
+  };
+  var parts = compact.match(whole);
+  if (!parts) {
+    if (!compact) return fail("empty");
+    if (compact.indexOf(",") >= 0) {
+      return fail(whole.test(compact.replace(/,/g, ".")) ? "comma" : "commas");
+    }
+    if ((compact.match(/\//g) || []).length > 1) return fail("fraction_bars");
+    if (["inf", "infinity", "nan"].indexOf(compact.toLowerCase().replace(/^[+-]+/, "")) >= 0) {
+      return fail("not_finite");
+    }
+    return fail("other");
+  }
+  var value = Number(parts[1]);
+  if (parts[2] !== undefined) {
+    if (Number(parts[2]) === 0) return fail("zero_denominator");
+    value = value / Number(parts[2]);
+  }
+  return isFinite(value) ? { value: value } : fail("not_finite");
 }
 
 function render({ model, el }) {
@@ -235,9 +252,9 @@ function render({ model, el }) {
     var q = question();
     if (!q) return;
     var p = params[state.selected], text = answer.value;
-    var typed = readNumber(text);
-    if (typed === "comma") { say(data.quizText.comma, "wrong"); return; }
-    if (typed === null || !isFinite(typed)) { say(data.quizText.number, "wrong"); return; }
+    var read = readNumber(text, data.reading);
+    if (read.error) { say(read.error, "wrong"); return; }
+    var typed = read.value;
     var k = key(p.label, state.i);
     if (Math.abs(typed - q[0]) <= q[1]) {  // q: [expected, tolerance, direction, wrong]
       state.answered[k] = "right";

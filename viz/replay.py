@@ -32,7 +32,7 @@ import numpy as np
 
 from engine import notation
 from nn import recording
-from nn.check import tolerance
+from nn.check import NUMBER_PATTERN, TYPING_HINTS, tolerance
 from viz.frontend import Interactive, module_path, png
 from viz.labels import number
 from viz.network import draw_network
@@ -58,7 +58,8 @@ def training_replay(history, X, y, features=(0, 1), X_test=None, y_test=None, qu
     weight        -- the weight selected first (label or article name; default
                      (w_22)^2 where the network has it, else its first weight)
     feature_names -- names of X's columns, for the boundary's axes
-    attempts      -- wrong tries before the quiz shows the answer
+    attempts      -- wrong tries before the quiz shows the answer (typed numbers
+                     are read as nn.check.read_number reads them)
     """
     if not getattr(history, "params", None):
         raise ValueError("training_replay: this History recorded no parameters; "
@@ -95,6 +96,7 @@ def training_replay(history, X, y, features=(0, 1), X_test=None, y_test=None, qu
     if quiz:
         data["quizText"] = QUIZ_TEXT
         data["mistakes"] = list(MISTAKES)
+        data["reading"] = {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS}
         data["attempts"] = attempts
     data.update(_costs(history, shown, tests, precision))
     data["boundary"] = _boundary(history, shown, X, y, tests, features, names, grid)
@@ -153,8 +155,6 @@ QUIZ_TEXT = {
                   "ε × dC/d{name} from it."),
     "other": ("Not quite. Start from {name} at this epoch and step against its gradient: "
               "w − ε × dC/dw, with the numbers above."),
-    "number": "Type a number (a point for decimals; 1e-3 and 1/2 are fine).",
-    "comma": "Use a point for the decimals, not a comma.",
 }
 
 

@@ -235,3 +235,21 @@ def test_the_replay_fits_an_840_px_column(run, open_page):
                   * (e.closest('svg') ? e.closest('svg').getBoundingClientRect().width
                      / e.closest('svg').viewBox.baseVal.width : 1)))""")
     assert smallest >= 10
+
+
+def test_the_quiz_reads_numbers_as_nn_check_does_and_hints_without_digits(run, open_page):
+    from nn.check import read_number
+
+    history, X, y, *_ = run
+    page = open_page(training_replay(history, X, y, quiz=True), name="reading.html")
+    right = history.params[1]["w2_22"]
+    for text in ("0,5", "1/0", "abc", ""):
+        with pytest.raises(ValueError) as error:
+            read_number(text)
+        message = page.answer(text)
+        assert message == str(error.value)  # the same words as Python's
+        assert not any(c.isdigit() for c in message.split(":", 1)[1])
+    assert page.epoch() == 0
+    fraction = f"{round(right * 10000)}/10000"
+    assert page.answer(fraction.replace("-", "\u2212")).startswith("Right")
+    assert page.errors == []
