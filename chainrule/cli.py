@@ -29,6 +29,7 @@ from chainrule import code, quiz
 from chainrule.setting import CLASSES, Setup, UsageError, node, parameter
 from engine import OPS, gradcheck, notation, topological_order
 from engine.files import check_writable
+from nn.datasets import IRIS_FEATURES
 from nn.explain import explain
 from nn.matrix import matrix_backprop, to_matrices
 from nn.train import DEFAULT_EPOCHS, DEFAULT_LR, accuracy, fit
@@ -140,13 +141,16 @@ def print_forward_pass(setup, cost):
     print(f"  C = ln(1 + e^s) − y·s = {cost.data:.6f}   (binary cross-entropy, y = {setup.y})")
 
 
-def train(setup, epochs, lr, progress=True):
-    """fit on the training half; prints and returns (history, train accuracy, test accuracy)."""
+def train(setup, epochs, lr, progress=True, record=False):
+    """fit on the training half; prints and returns (history, train accuracy, test accuracy).
+
+    record: keep every epoch's parameters and gradients (for viz.training_replay).
+    """
     print(f"Training the 4-4-4-1 network on {len(setup.y_train)} flowers "
           f"({CLASSES[0]} 0, {CLASSES[1]} 1): binary cross-entropy, ε = {lr:g}, "
           f"{epochs} epochs, full batch")
     history = fit(setup.net, setup.X_train, setup.y_train, lr=lr, epochs=epochs,
-                  progress=progress)
+                  progress=progress, record=record)
     # history's last entry is the trained network, the one the test half is scored on
     train_accuracy = history.accuracy[-1]
     test_accuracy = accuracy(setup.net, setup.X_test, setup.y_test)
@@ -179,7 +183,7 @@ def check_out(path, folder=False):
 
 
 # what `chainrule demo` writes into its --out folder
-DEMO_FILES = ("graph.svg", "backprop.html", "model.json", "network.svg")
+DEMO_FILES = ("graph.svg", "backprop.html", "model.json", "network.svg", "training.html")
 
 
 def save_model(net, path):
@@ -238,11 +242,19 @@ def run_demo(args):
                 lambda: viz.step_through(cost, around=w, quiz=True)):
             print(f"  open it in a browser: file://{os.path.abspath(page)}")
 
-    train(setup, args.epochs, args.lr, progress=not args.quiet)
+    history, _, _ = train(setup, args.epochs, args.lr, progress=not args.quiet,
+                          record=viz is not None)
     save_model(net, os.path.join(args.out, "model.json"))
     if viz is not None:
         draw("the trained network", os.path.join(args.out, "network.svg"),
              lambda: viz.draw_network(net))
+        page = os.path.join(args.out, "training.html")
+        if draw("the replay of the training run, epoch by epoch,", page,
+                lambda: viz.training_replay(
+                    history, setup.X_train, setup.y_train, features=(2, 3),
+                    X_test=setup.X_test, y_test=setup.y_test,
+                    feature_names=IRIS_FEATURES)):
+            print(f"  open it in a browser: file://{os.path.abspath(page)}")
     print(f"done in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -40,8 +40,7 @@ from typing import NamedTuple
 
 from engine import OPS, grad, local_derivatives, notation, topological_order
 from engine.kinds import is_real
-from nn.explain import (Factor, count_text, derivative_name, explain, local_formula,
-                        parenthesized)
+from nn.explain import Factor, count_text, derivative_name, explain, local_formula, parenthesized
 
 __all__ = ["check_derivation", "DerivationReport", "GivenFactor", "Answer", "Diagnosis",
            "WrongAnswer", "Term", "gradient_answer", "gradient_line", "local_answer",

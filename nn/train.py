@@ -20,6 +20,7 @@ import numpy as np
 
 from engine import Value, no_grad
 from engine.kinds import is_whole
+from nn import recording
 from nn.checks import float_array, where_not_finite
 from nn.compiled import compiled_batch_cost
 from nn.losses import (
@@ -58,6 +59,17 @@ class History:
     lr           -- the learning rate ε used
     stopped_early, reason -- whether and why training stopped before the budget
 
+    With fit(..., record=True) (or record=k: epochs 0, k, 2k, ... and the last):
+    recorded     -- the epochs kept, [0, 1, 2, ...] (or [0, k, 2k, ..., last])
+    params       -- params[i] = {label: float}, every parameter after epoch
+                    recorded[i] (like state_dict): params[0] the network fit
+                    received, params[-1] the one it returns
+    grads        -- grads[i] = {label: ∂C/∂w}, the gradient that moved params[i]
+                    on to the next epoch: w_{e+1} = w_e − ε g_e. The last
+                    recorded epoch took no step, so len(grads) == len(params) − 1.
+                    With minibatches it is the sum of the epoch's steps' gradients.
+    Without record these are empty lists.
+
     len(history) is the number of epochs that ran, one less than len(history.cost).
     """
 
@@ -70,6 +82,11 @@ class History:
         self.budget = budget
         self.stopped_early = False
         self.reason = f"the epoch budget ({budget}) was spent"
+        self.recorded = []
+        self.params = []
+        self.grads = []
+        self.every = None  # record=k: k (None: nothing recorded)
+        self.network = None  # record: the trained network (for replays: history.model(i))
 
     def __len__(self):
         return len(self.epochs) - 1
@@ -79,6 +96,18 @@ class History:
         self.cost.append(cost)
         self.accuracy.append(accuracy)
 
+    @property
+    def nbytes(self):
+        """The memory that the recorded params and grads take, in bytes (0: none)."""
+        return recording.nbytes(self.params + self.grads)
+
+    def model(self, i):
+        """A new network like the trained one, holding params[i] (record only)."""
+        if self.network is None:
+            raise ValueError("History.model: nothing was recorded; "
+                             "train with fit(..., record=True)")
+        return recording.network_with(self.network, self.params[i])
+
     def __repr__(self):
         if not self:
             return f"History(loss={self.loss}, lr={self.lr:g}, no epochs)"
@@ -86,11 +115,16 @@ class History:
                 f"cost {self.cost[0]:.4g} -> {self.cost[-1]:.4g}")
         if not math.isnan(self.accuracy[-1]):
             text += f", accuracy {self.accuracy[-1]:.3f}"
+        if self.params:
+            every = "every epoch" if self.every == 1 else f"every {self.every} epochs"
+            text += (f"; recorded {len(self.params)} epochs ({every}): "
+                     f"{len(self.params[0])} parameters and {len(self.grads)} gradients "
+                     f"of them, {recording.size_text(self.nbytes)}")
         return text + f"; stopped because {self.reason})"
 
 
 def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
-        seed=None, progress=True, callback=None, compile=True):
+        seed=None, progress=True, callback=None, compile=True, record=False):
     """Train net on (X, y) by gradient descent and return its History.
 
     net        -- a network with one output neuron, e.g. MLP(4, [4, 4, 1])
@@ -120,6 +154,10 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   faster and with exactly the same History and parameters, so
                   there is nothing to lose; a custom loss function trains
                   through the graph. False: build and backpropagate the graph.
+    record     -- True: keep every parameter and its gradient at every epoch in
+                  history.params and history.grads (for viz.training_replay);
+                  k (a whole number): keep epochs 0, k, 2k, ... and the last.
+                  False (default): keep only the costs.
     """
     samples, targets = _as_samples(X, y)
     loss_name, loss_fn, targets = _choose_loss(loss, targets, net)
@@ -139,6 +177,7 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
         raise ValueError(f"fit: batch_size must be a whole number >= 1, got {batch_size!r}")
     if callback is not None and not callable(callback):
         raise TypeError("fit: callback must be a function callback(epoch, cost, net)")
+    every = recording.every(record)
 
     # The decision boundary on s that accuracy is measured with (None: regression).
     threshold = _threshold(loss_name, targets)
@@ -162,6 +201,9 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     rng = np.random.default_rng(seed)
     cost, correct = measure()
     history.record(0, cost.data, correct)
+    recorder = every and recording.Recorder(net, history, every)
+    if recorder:
+        recorder.params(0)
     bar = Progress(epochs, cost.data, correct) if progress else None
     try:
         for epoch in range(1, epochs + 1):
@@ -169,13 +211,19 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                 # Full batch, the article's descent: step down the gradient of
                 # the C just measured, then measure the network it leaves.
                 _step(optimizer, cost)
+                if recorder:
+                    recorder.grads(epoch - 1)
             else:
                 order = rng.permutation(n).tolist()
                 for start in range(0, n, batch_size):
                     batch = order[start:start + batch_size]
                     _step(optimizer, batch_cost(batch)[0])
+                    if recorder:
+                        recorder.grads(epoch - 1, add=start > 0)
             cost, correct = measure()
             history.record(epoch, cost.data, correct)
+            if recorder and epoch % every == 0:
+                recorder.params(epoch)
             if bar:
                 bar.update(cost.data, correct)
             if callback is not None:
@@ -190,6 +238,8 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     finally:
         if bar:
             bar.close()
+    if recorder:
+        recorder.finish(history.epochs[-1])
     return history
 
 

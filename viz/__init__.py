@@ -6,6 +6,7 @@
     draw_dot(C, step=record)                 # backprop, one frame of backward_steps()
     draw_network(net)                        # neurons by layer, weights and gradients
     step_through(C, around=w, quiz=True)     # a page to step backprop through yourself
+    training_replay(fit(net, X, y, record=True), X, y)   # watch gradient descent learn
     draw_dot(C).render("graph.png")          # or .svg / .pdf; .source is the DOT text
 
 Rendering needs Graphviz: the `dot` program when it is on PATH, otherwise
@@ -17,8 +18,10 @@ from viz.dot import draw_dot
 from viz.drawing import Drawing
 from viz.network import draw_network
 from viz.render import RendererNotFound, RenderError, choose_renderer
+from viz.replay import TrainingReplay, training_replay
 from viz.select import GraphTooLarge
 from viz.step_through import StepThrough, step_through
 
 __all__ = ["draw_dot", "draw_network", "step_through", "StepThrough", "Drawing",
-           "GraphTooLarge", "RenderError", "RendererNotFound", "choose_renderer"]
+           "GraphTooLarge", "RenderError", "RendererNotFound", "choose_renderer",
+           "training_replay", "TrainingReplay"]
