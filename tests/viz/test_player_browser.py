@@ -7,9 +7,9 @@ without it, or without playwright, these tests skip and say why.
 
 import io
 import math
-import shutil
 
 import pytest
+from browsing import needs_chromium
 from conftest import small_graph
 
 import engine
@@ -19,21 +19,7 @@ from viz.labels import number
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser tests need playwright (pip install playwright)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the browser tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 class Opened:
