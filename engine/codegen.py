@@ -61,7 +61,9 @@ __all__ = ["compile", "compile_sgd_step", "compile_sample_step", "Compiled"]
 TERMS_PER_STATEMENT = 32
 # A body of more lines than this is compiled and run in parts of about this
 # many characters (_define_in_parts), so compiling takes little memory per node.
-LARGE_PROGRAM = 20_000
+# Parts keep their variables in a dict, which runs a few times slower than a
+# function's locals: only programs this long (~20,000 nodes and more) use them.
+LARGE_PROGRAM = 60_000
 CHARACTERS_PER_PART = 64_000
 # Longer lists of names (unpacking the parameters, returning the gradients)
 # are written as statements of this many names.
@@ -361,7 +363,7 @@ def _define_in_parts(program):
     statement: a 50,000-node graph in one function would take hundreds of
     MB to compile. So the body runs as parts of about CHARACTERS_PER_PART
     characters, whole statements, each compiled on its own and run in one namespace that holds
-    the variables (a dict, a little slower than a function's locals). The
+    the variables (a dict: a few times slower than a function's locals). The
     source is the same, and each part keeps its line numbers in it, so
     tracebacks and debuggers show the generated lines.
     """
