@@ -31,14 +31,17 @@ branch inside themselves (relu, hinge, softplus) are fine: their formulas
 keep the branch. nn's networks and costs branch only inside ops.
 
 Safety: the engine refuses inf, nan, log(x ≤ 0), division by zero and the
-like, naming the node. The generated code checks that every number it made
-is finite (one sum of them is); if not, or if Python raised, the compiled
-function replays the engine on the same numbers, which raises the engine's
-own labelled error (or, in the rare case where only the compiled code went
-astray, such as 0·inf, returns the engine's numbers). The replay builds the
-nodes first operands first, as Python evaluates ``f(a) + g(b)``; a graph
-does not record the order its nodes were made in, so if two nodes fail and
-the code made a later operand first, the error names the other one.
+like, naming the node. The compiled function checks its arguments once per
+call (a real, finite number each, or an error naming the argument's position
+and label: tanh(inf) = 1 must not hide an inf the engine refuses in a leaf).
+The generated code checks that every number it made is finite (one sum of
+them is); if not, or if Python raised, the compiled function replays the
+engine on the same numbers, which raises the engine's own labelled error
+(or, in the rare case where only the compiled code went astray, such as
+0·inf, returns the engine's numbers). The replay builds the nodes first
+operands first, as Python evaluates ``f(a) + g(b)``; a graph does not record
+the order its nodes were made in, so if two nodes fail and the code made a
+later operand first, the error names the other one.
 """
 
 import builtins
