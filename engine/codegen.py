@@ -244,16 +244,22 @@ class Compiled:
         if not isinstance(parameters, list) or len(parameters) != len(program.parameters):
             raise TypeError(f"{self._signature()}: parameters must be a list of "
                             f"{len(program.parameters)} numbers")
-        # One sum checks them all: it is a finite float only if every one is a
-        # finite number (inf, nan, or a str, None ... and the slow path names it).
-        try:
-            checked = _isfinite(sum(parameters))
-        except (TypeError, OverflowError):
-            checked = False
-        if not checked:
-            for k, p in enumerate(parameters):
-                _number(p, f"{self._signature()}: parameters[{k}] "
-                           f"({self._argument_name(k)})")
+        # The common case, quickly: one sum checks them all. It is a finite
+        # float only if every one is a finite number (inf, nan, a str, None ...
+        # go the slow way, which names the argument).
+        if type(scalar) is float and len(numbers) == len(program.inputs):
+            try:
+                total = sum(parameters, sum(numbers, scalar))
+            except (TypeError, OverflowError):
+                total = None
+            if type(total) is float and _isfinite(total):
+                for x in numbers:
+                    if type(x) is not float:
+                        break
+                else:
+                    return parameters, numbers, scalar
+        for k, p in enumerate(parameters):
+            _number(p, f"{self._signature()}: parameters[{k}] ({self._argument_name(k)})")
         numbers = self._numbers(numbers, first=2 + shift)
         return parameters, numbers, _number(
             scalar, f"{self._signature()}: argument {len(arguments) + shift} ({last})")
@@ -262,21 +268,27 @@ class Compiled:
         """The numbers as floats, each checked once per call: a real, finite number.
 
         first is the position of the first of them among the arguments (1-based).
+        The engine refuses inf and nan in a leaf; so does the code, where
+        tanh(inf) = 1 or relu(nan) = 0 would hide them.
         """
         names = self._program.input_names
         if len(numbers) != len(names):
             raise TypeError(f"{self._signature()} takes {len(names)} numbers "
                             f"({', '.join(names)}), got {len(numbers)}")
-        numbers = [x if type(x) is float else _number(
-                       x, f"{self._signature()}: argument {k} ({name})")
-                   for k, (x, name) in enumerate(zip(numbers, names), start=first)]
-        if not _isfinite(sum(numbers)):
-            # The engine refuses inf and nan in a leaf; so does the code, where
-            # tanh(inf) = 1 or relu(nan) = 0 would hide them. (A finite sum
-            # that overflows passes: then no number is at fault.)
-            for k, (x, name) in enumerate(zip(numbers, names), start=first):
+        try:  # the common case, quickly: floats whose sum is finite
+            total = sum(numbers, 0.0)
+        except (TypeError, OverflowError):
+            total = None
+        if type(total) is float and _isfinite(total):
+            for x in numbers:
+                if type(x) is not float:
+                    break
+            else:
+                return numbers
+        # (A finite sum that overflows passes here: then no number is at fault.)
+        return [x if type(x) is float and _isfinite(x) else
                 _number(x, f"{self._signature()}: argument {k} ({name})")
-        return numbers
+                for k, (x, name) in enumerate(zip(numbers, names), start=first)]
 
     def _argument_name(self, k):
         """The label (or name in the code) of parameter k."""
