@@ -371,7 +371,8 @@ def grad(output, inputs, create_graph=False):
     """d output / d input for each input, leaving every ``.grad`` untouched.
 
     Returns a tuple with one gradient per input (inputs may be a single Value
-    or any iterable of Values; anything else among them is a TypeError).
+    or name, or any iterable of them: a name is a label or the article's
+    spelling, '(w_22)^2'; anything else among them is a TypeError).
     With create_graph=False the gradients are floats. With create_graph=True
     they are Values whose own graphs reach back to the inputs, so they can be
     differentiated again: second derivatives, mixed partials, Hessians.
@@ -443,16 +444,24 @@ def _graph_of_gradients(output, inputs):
 
 
 def _checked_inputs(output, inputs):
-    """grad's inputs as a tuple of Values: one Value, or any iterable of them."""
+    """grad's inputs as a tuple of Values: one Value or name, or any iterable of them.
+
+    A name is a node's label or the article's spelling ('w2_22', '(w_22)^2'),
+    looked up in output's graph as everywhere else.
+    """
     if not hasattr(output, "parents"):
         raise TypeError(f"grad: output must be a Value, not {type(output).__name__}")
-    if isinstance(inputs, type(output)):
-        return (inputs,)
+    if isinstance(inputs, (type(output), str)):
+        inputs = (inputs,)
     try:
         inputs = tuple(inputs)  # a list, a generator, dict.values(), ...
     except TypeError:
         raise TypeError(f"grad: inputs must be a Value or an iterable of Values, "
                         f"not {type(inputs).__name__}") from None
+    if any(isinstance(x, str) for x in inputs):
+        everything = topological_order(output)
+        inputs = tuple(notation.find(x, everything) if isinstance(x, str) else x
+                       for x in inputs)
     for i, x in enumerate(inputs):
         if not isinstance(x, type(output)):
             # 0 would be a silent wrong answer: a number has no gradient

@@ -96,3 +96,14 @@ def test_the_cli_modules_import_one_way():
         assert "chainrule.cli" not in imports[module], f"{module}.py imports cli.py"
         assert "chainrule.setting" in imports[module]
     assert {"chainrule.code", "chainrule.quiz"} <= imports["cli"]
+
+
+def test_grad_takes_names_as_every_api_of_the_graph_does():
+    setup = Setup(0)
+    cost, net = setup.cost(), setup.net
+    by_value = grad(cost, [net.weight(2, 2, 2), net.bias(1, 3)])
+    assert grad(cost, ["w2_22", "(b_3)^1"]) == by_value
+    assert grad(cost, "(w_22)^2") == by_value[:1]
+    assert grad(cost, ["z3_2"]) == grad(cost, [net.z(3, 2)])
+    with pytest.raises(KeyError, match="did you mean w2_21, w2_22"):
+        grad(cost, ["w2_2"])
