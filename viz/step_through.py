@@ -39,11 +39,14 @@ from typing import NamedTuple
 import anywidget
 import traitlets
 
-from engine import backward_steps, notation, topological_order
+from engine import OPS, backward_steps, notation, topological_order
 from engine.files import write_atomic
 from nn.check import (
     NUMBER_PATTERN,
     TYPING_HINTS,
+    forward_answer,
+    forward_line,
+    forward_parts,
     gradient_answer,
     gradient_line,
     gradient_name,
@@ -59,6 +62,8 @@ __all__ = ["step_through", "StepThrough", "Score"]
 
 MAX_NODES = 400
 ASK = ("local", "gradient", "both")
+DIRECTIONS = ("backward", "forward")
+GROUPS = (None, "layer")
 
 TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
          "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
@@ -71,8 +76,17 @@ REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
 def step_through(output, around=None, quiz=False, ask="both", nodes=None, attempts=3,
-                 max_nodes=MAX_NODES, precision=4, rankdir=None):
+                 max_nodes=MAX_NODES, precision=4, rankdir=None, direction="backward",
+                 group=None):
     """The backward pass of ``output`` as a player to step through; returns a StepThrough.
+
+    direction -- 'backward' (the default) or 'forward': the forward pass in
+                 topological order, each node's value written out from its
+                 operands' values (the op table's formula) and shown on the
+                 drawing once reached; with quiz=True the learner computes
+                 each asked value (ask= is then not used)
+    group     -- with direction='forward': 'layer' steps a whole layer of a
+                 network at a time, z^{l+1} = W^l a^l + b^l as a matrix
 
     around    -- a Value (or its label, or the article's name '(w_22)^2'): draw
                  the paths from output down to it, with their neighbours, and
@@ -90,6 +104,11 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
 
     Nothing of output's graph changes: every ``.grad`` is left as it was.
     """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"step_through: direction={direction!r}; use 'backward' or 'forward'")
+    if group not in GROUPS or (group is not None and direction != "forward"):
+        raise ValueError(f"step_through: group={group!r}; use group='layer' with "
+                         "direction='forward', or no group")
     if ask not in ASK:
         raise ValueError(f"step_through: ask={ask!r}; use one of {', '.join(map(repr, ASK))}")
     if not (isinstance(attempts, int) and attempts >= 1):
@@ -105,6 +124,13 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
         stray = [n for n in chosen if n not in set(everything)]
         if stray:
             raise ValueError(f"nodes: {stray[0]!r} is not in the graph of {output!r}")
+    questions = dict(quiz=quiz, ask=ask, nodes=chosen, attempts=attempts)
+    if direction == "forward":
+        drawing = _draw(output, target, everything, max_nodes, precision, rankdir,
+                        show_grad=False)
+        data = _forward_page_data(output, target, everything, drawing, questions, precision,
+                                  group)
+        return StepThrough(data, _marked(drawing.svg(), drawing, everything), drawing)
     saved = {node: node.grad for node in everything}
     try:
         records = list(backward_steps(output))
@@ -118,14 +144,14 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
     finally:
         for node, g in saved.items():
             node.grad = g
-    questions = dict(quiz=quiz, ask=ask, nodes=chosen, attempts=attempts)
     return StepThrough(_page_data(output, target, records, drawing, questions, precision),
                        _marked(svg, drawing, everything), drawing)
 
 
-def _draw(output, target, everything, max_nodes, precision, rankdir):
+def _draw(output, target, everything, max_nodes, precision, rankdir, show_grad=True):
     """draw_dot's picture: the whole graph, or the paths to target with their neighbours."""
-    options = dict(max_nodes=max_nodes, precision=precision, rankdir=rankdir)
+    options = dict(max_nodes=max_nodes, precision=precision, rankdir=rankdir,
+                   show_grad=show_grad)
     try:
         if target is None:
             return draw_dot(output, **options)
@@ -300,6 +326,186 @@ def _page_data(output, target, records, drawing, questions, precision):
             "reveal": "", "salt": "",
             "title": f"Backpropagation through {out_name}, step by step" + (
                 f": the paths to {name(target)}" if target is not None else "")}
+
+
+# -- the forward pass, step by step ---------------------------------------------------
+
+def forward_order(everything):
+    """The computed nodes layer by layer: by depth (the longest path up from a leaf),
+    then by neuron j (in the article's order, (z_1)^3 before (z_2)^3), then in the
+    graph's topological order. A topological order too: every operand is less
+    deep than the node it feeds."""
+    depth = {}
+    for node in everything:  # topological: operands first
+        depth[node] = 1 + max((depth[p] for p in node.parents), default=-1)
+    position = {node: i for i, node in enumerate(everything)}
+
+    def neuron(node):
+        parsed = notation.parse(node.label)
+        return 0 if parsed is None else parsed.j
+
+    return sorted((n for n in everything if n.parents),
+                  key=lambda n: (depth[n], neuron(n), position[n]))
+
+
+def _layer_of(node):
+    """(kind, layer) of a node labelled in the article's notation ('z', 3), else None."""
+    parsed = notation.parse(node.label)
+    return None if parsed is None else (parsed.kind, parsed.layer)
+
+
+def _runs(order, group):
+    """The steps: one node each, or with group='layer' each layer's nodes of one kind."""
+    runs = []
+    for node in order:
+        key = _layer_of(node) if group == "layer" else None
+        if runs and key is not None and _layer_of(runs[-1][0]) == key:
+            runs[-1].append(node)
+        else:
+            runs.append([node])
+    return runs
+
+
+def _matrix_form(run, name, precision, drawn):
+    """z^{l+1} = W^l a^l + b^l with the numbers, or None when run is not such a layer.
+
+    Each z node's operands are read by their labels: weights (w_jk)^l by k, the
+    bias (b_j)^l, and the inputs a^l (every other operand, in order).
+    """
+    weights, biases, inputs = [], [], None
+    for node in run:
+        row, bias, others = {}, None, []
+        for parent in node.parents:
+            parsed = notation.parse(parent.label)
+            kind = parsed.kind if parsed is not None else None
+            if kind == "w":
+                row[parsed.k] = parent
+            elif kind == "b":
+                bias = parent
+            else:
+                others.append(parent)
+        if not row or bias is None or len(others) != len(row):
+            return None
+        if inputs is None:
+            inputs = others
+        elif others != inputs:
+            return None
+        weights.append([row[k] for k in sorted(row)])
+        biases.append(bias)
+    layer = notation.parse(weights[0][0].label).layer
+    names = [notation.layer_name(kind, layer) for kind in ("W", "a", "b")]
+    names[1] = _vector_name(inputs, name)
+    out = notation.layer_name(*_layer_of(run[0]))
+    line = (f"{out} = {names[0]} {names[1]} + {names[2]}: neuron j of {out} is row j of "
+            f"{names[0]} times {names[1]}, plus bias j, Σ_k W_jk a_k + b_j")
+    columns = len(inputs)
+    header = [names[0]] + [""] * (columns - 1) + [names[1], names[2], out]
+    rows = [header]
+    for j, node in enumerate(run):
+        a = number(inputs[j].data, precision) if j < columns else ""
+        rows.append([number(w.data, precision) for w in weights[j]]
+                    + [a, number(biases[j].data, precision),
+                       {"node": drawn(node), "value": number(node.data, precision)}])
+    for j in range(len(run), columns):  # more inputs than neurons: the rest of a^l
+        rows.append([""] * columns + [number(inputs[j].data, precision), "", ""])
+    return line, rows
+
+
+def _vector_name(nodes, name):
+    """a^2 for the nodes (a_1)^2 … (a_4)^2; else their names in brackets."""
+    layers = {_layer_of(n) for n in nodes}
+    if all(notation.input_index(n.label) is not None for n in nodes):
+        return "x"  # a^1 = x
+    if len(layers) == 1 and None not in layers:
+        return notation.layer_name(*layers.pop())
+    return "[" + ", ".join(name(n) for n in nodes) + "]"
+
+
+def _forward_step(run, name, precision, drawn):
+    """(line, rows) of one step: the formula of each node with its operands' values."""
+    rows = []
+    for node in run:
+        formula, with_values = forward_parts(node, name)
+        rows.append([f"{name(node)} = {formula} = {with_values} =",
+                     {"node": drawn(node), "value": number(node.data, precision)}])
+    if len(run) == 1:
+        return forward_line(run[0], name), rows
+    matrix = _matrix_form(run, name, precision, drawn)
+    if matrix is not None:
+        return matrix
+    parents = [n.parents[0] for n in run if len(n.parents) == 1]
+    if len(parents) == len(run) and len({n.op for n in run}) == 1:  # f applied to a vector
+        out = notation.layer_name(*_layer_of(run[0]))
+        show = OPS[run[0].op].show([_vector_name(parents, name)])
+        return f"{out} = {show}, neuron by neuron", rows
+    return f"{_vector_name(run, name)}, each from its operands", rows
+
+
+def _forward_page_data(output, target, everything, drawing, questions, precision, group):
+    """Everything the forward player shows, step by step, as JSON-ready data.
+
+    The inputs and parameters are given: on the drawing from the first step.
+    Each step computes one node (or, with group='layer', one layer of one
+    kind) and shows its value; ``valueOf`` (node id -> question) tells the
+    script which values stay '?' until answered.
+    """
+    namer = explain(output, target if target is not None else output)
+    name = namer.name
+
+    folded = {node: f"folded {i}" for i, node in enumerate(everything)}
+
+    def drawn(node):  # a node folded out of the drawing is stepped in the panel only
+        try:
+            return drawing.node_id(node)
+        except KeyError:
+            return folded[node]
+
+    on_path = paths_to(output, target)[0] if target is not None else set(everything)
+    asked = set()
+    if questions["quiz"]:
+        pool = questions["nodes"] if questions["nodes"] is not None else on_path
+        asked = {n for n in pool if n.parents}
+    given = {drawn(n): number(n.data, precision) for n in everything if not n.parents}
+    order = [n for n in forward_order(everything) if n in on_path or target is None]
+    steps, quiz, value_of = [], [], {}
+    for k, run in enumerate(_runs(order, group)):
+        line, rows = _forward_step(run, name, precision, drawn)
+        step = {"node": drawn(run[0]), "nodes": [drawn(n) for n in run],
+                "label": run[0].label if len(run) == 1 else "",
+                "name": name(run[0]) if len(run) == 1 else _vector_name(run, name),
+                "line": line, "rows": rows, "sends": [],
+                "arrived": given if k == 0 else {},
+                "updates": {drawn(n): number(n.data, precision) for n in run},
+                "questions": []}
+        for node in run:
+            if node in asked:
+                answer = forward_answer(node, name, questions["attempts"])
+                value_of[drawn(node)] = len(quiz)
+                step["questions"].append(len(quiz))
+                quiz.append(_question(answer, len(quiz), k, "forward", node, None,
+                                      drawn(node)))
+        steps.append(step)
+    if not steps:  # a leaf: nothing to compute
+        steps.append({"node": drawn(output), "nodes": [drawn(output)], "label": output.label,
+                      "name": name(output), "rows": [], "sends": [], "arrived": given,
+                      "updates": {}, "questions": [],
+                      "line": f"{name(output)} = {number(output.data, precision)}, given"})
+    out_name = name(output)
+    return {"direction": "forward", "steps": steps, "quiz": bool(quiz), "questions": quiz,
+            "gradientOf": {}, "localOf": {}, "valueOf": value_of,
+            "attempts": questions["attempts"], "root": drawn(output),
+            "instructions": _instructions(bool(quiz)),
+            "reading": {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS},
+            "reveal": "", "salt": "", "legend": FORWARD_LEGEND,
+            "title": f"The forward pass to {out_name}, step by step" + (
+                " (by layer)" if group == "layer" else "") + (
+                f": the paths to {name(target)}" if target is not None else "")}
+
+
+FORWARD_LEGEND = ["current: the node computed at this step",
+                  "your turn: the value asked",
+                  "not reached: no value yet (data ?)",
+                  ""]
 
 
 def _question(answer, qid, step, ask, node, consumer, node_id):
