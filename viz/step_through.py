@@ -428,8 +428,8 @@ def _forward_step(run, name, precision, drawn):
         formula, with_values = forward_parts(node, name)
         rows.append([f"{name(node)} = {formula} = {with_values} =",
                      {"node": drawn(node), "value": number(node.data, precision)}])
-    if len(run) == 1:
-        return forward_line(run[0], name), rows
+    if len(run) == 1:  # one line says it all (the question's prompt, while asked)
+        return forward_line(run[0], name), []
     matrix = _matrix_form(run, name, precision, drawn)
     if matrix is not None:
         return matrix
@@ -601,10 +601,15 @@ def _students_copy(data, svg):
             return {k: scrub(v) for k, v in item.items()}
         return item
 
+    hidden = set(data["gradientOf"]) | set(data.get("valueOf", {}))  # asked numbers
     for step in data["steps"]:
         for key in ("arrived", "updates"):
-            step[key] = {node: (None if node in data["gradientOf"] else value)
+            step[key] = {node: (None if node in hidden else value)
                          for node, value in step[key].items()}
+        for cells in step.get("rows", []):  # the forward pass's values in the panel
+            for cell in cells:
+                if isinstance(cell, dict) and cell["node"] in hidden:
+                    cell["value"] = None
         for send in step["sends"]:
             if send["edge"] in data["localOf"]:
                 send["local"] = None
@@ -634,6 +639,11 @@ def _scrub_svg(svg, data, forms):
         group = match.group(0)
         if match.group(1) in data["gradientOf"]:
             group = re.sub(r"(grad )[^<]*", r"\1?", group)
+        if match.group(1) in data.get("valueOf", {}):  # the forward pass asks values
+            group = re.sub(r"(data )[^<]*", r"\1?", group)
+        if data.get("direction") == "forward":
+            group = re.sub(r"(data )([^<]*)",
+                           lambda m: m.group(1) + _scrub(m.group(2), forms), group)
         # a gradient not asked may equal one asked (a bias and its z): scrubbed too
         return re.sub(r"(grad )([^<]*)", lambda m: m.group(1) + _scrub(m.group(2), forms), group)
 

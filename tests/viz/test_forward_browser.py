@@ -80,8 +80,8 @@ class Opened:
 def open_page(browser, tmp_path):
     pages = []
 
-    def open_(player, name="page.html"):
-        path = player.save(tmp_path / name)
+    def open_(player, name="page.html", answers=True):
+        path = player.save(tmp_path / name, answers=answers)
         url = path.as_uri()
         context = browser.new_context(viewport={"width": 900, "height": 900})
         context.set_default_timeout(10_000)
@@ -221,4 +221,24 @@ def test_by_layer_shows_the_matrix_and_fits_the_column(open_page, tmp_path):
     shown = {label: text for label, text in opened.values().items() if text is not None}
     assert len(shown) > 10
     assert shown == {label: f"data {number(by_label[label].data, 4)}" for label in shown}
+    assert opened.errors == [] and opened.requests == [opened.url]
+
+
+def test_a_students_copy_checks_values_and_names_the_bias_without_holding_them(open_page,
+                                                                              tmp_path):
+    net, cost = network_cost()
+    by_label = {v.label: v for v in engine.topological_order(cost)}
+    z = by_label["z3_2"]
+    player = step_through(cost, direction="forward", nodes=["z3_2"])
+    opened = open_page(player, name="students.html", answers=False)
+    page_text = (tmp_path / "students.html").read_text(encoding="utf-8")
+    for digits in (3, 4, 6):
+        assert number(z.data, digits) not in page_text
+    while opened.asked() is None:
+        opened.page.click('[data-action="next"]')
+    assert opened.values()["z3_2"] == "data ?"
+    said = opened.answer(f"{z.data - by_label['b2_2'].data:.6g}")
+    assert "bias" in said
+    assert opened.answer(f"{z.data:.6g}").startswith("Correct")
+    assert opened.values()["z3_2"] == f"data {number(z.data, 4)}"
     assert opened.errors == [] and opened.requests == [opened.url]
