@@ -72,6 +72,10 @@ NO_SCRIPT_NOTE = (
     "This picture shows the final gradients of backward(). Stepping through them needs "
     "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
     f"that made it ({TRUST}).")
+NO_SCRIPT_NOTE_FORWARD = (
+    "This picture shows every value of the forward pass. Stepping through it needs "
+    "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
+    f"that made it ({TRUST}).")
 REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
@@ -806,13 +810,15 @@ class StepThrough(anywidget.AnyWidget):
         bundle = dict(bundle)
         png = self.picture()
         title = html.escape(self.data["title"])
+        forward = self.data.get("direction") == "forward"
+        what = "every value" if forward else "the final gradients"
         if png is not None:
             encoded = base64.b64encode(png).decode("ascii")
             bundle["image/png"] = encoded
             bundle["text/html"] = (
                 f'<div class="cr-picture"><p><b>{title}</b></p>'
                 f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
-                f'alt="{title}, with the final gradients">'
+                f'alt="{title}, with {what}">'
                 f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
         bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
         return (bundle, metadata) if metadata else bundle
@@ -841,7 +847,8 @@ def _smaller_png(png):
 def _page(data, svg):
     """The page: the picture and a note for a browser without scripts, then the player."""
     parts = {"title": html.escape(data["title"]), "css": _asset("player.css"),
-             "note": html.escape(NO_SCRIPT_NOTE), "svg": svg, "data": _json(data),
+             "note": html.escape(NO_SCRIPT_NOTE_FORWARD if data.get("direction") == "forward"
+                                 else NO_SCRIPT_NOTE), "svg": svg, "data": _json(data),
              "script": _asset("player.js")}
     # one pass, so that nothing substituted is read again
     return re.sub(r"\$(title|css|note|svg|data|script)\b", lambda m: parts[m.group(1)],

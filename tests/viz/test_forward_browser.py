@@ -80,10 +80,11 @@ class Opened:
 def open_page(browser, tmp_path):
     pages = []
 
-    def open_(player, name="page.html", answers=True):
+    def open_(player, name="page.html", answers=True, javascript=True):
         path = player.save(tmp_path / name, answers=answers)
         url = path.as_uri()
-        context = browser.new_context(viewport={"width": 900, "height": 900})
+        context = browser.new_context(viewport={"width": 900, "height": 900},
+                                      java_script_enabled=javascript)
         context.set_default_timeout(10_000)
         page = context.new_page()
         opened = Opened(page, url)
@@ -93,7 +94,8 @@ def open_page(browser, tmp_path):
         page.route("**/*", lambda route: route.continue_() if route.request.url == url
                    else route.abort())
         page.goto(url)
-        page.wait_for_selector(".cr-player")
+        if javascript:
+            page.wait_for_selector(".cr-player")
         pages.append(context)
         return opened
 
@@ -242,3 +244,30 @@ def test_a_students_copy_checks_values_and_names_the_bias_without_holding_them(o
     assert opened.answer(f"{z.data:.6g}").startswith("Correct")
     assert opened.values()["z3_2"] == f"data {number(z.data, 4)}"
     assert opened.errors == [] and opened.requests == [opened.url]
+
+
+def test_by_layer_with_a_quiz_keeps_each_asked_value_off_screen(open_page):
+    net, cost = network_cost()
+    by_label = {v.label: v for v in engine.topological_order(cost)}
+    opened = open_page(step_through(cost, direction="forward", group="layer",
+                                    nodes=["z3_1", "z3_2"]))
+    while opened.asked() is None:
+        opened.page.click('[data-action="next"]')
+    assert opened.asked() == ("z3_1", "forward")
+    screen = opened.on_screen()
+    assert number(by_label["z3_1"].data, 4) not in screen
+    assert number(by_label["z3_2"].data, 4) not in screen
+    assert number(by_label["w2_22"].data, 4) in screen  # the matrix is there to use
+    assert opened.answer(f"{by_label['z3_1'].data:.6g}").startswith("Correct")
+    assert opened.asked() == ("z3_2", "forward")
+    assert number(by_label["z3_2"].data, 4) not in opened.on_screen()
+    assert number(by_label["z3_1"].data, 4) in opened.page.inner_text(".cr-sends")
+    assert opened.errors == []
+
+
+def test_without_javascript_the_page_shows_every_value_and_says_why(open_page):
+    a = neuron()
+    opened = open_page(step_through(a, direction="forward"), javascript=False)
+    text = opened.page.inner_text("body")
+    assert "every value of the forward pass" in text
+    assert opened.requests == [opened.url]
