@@ -67,6 +67,8 @@ class Mistake(NamedTuple):
             making this mistake types for d(out)/d(that operand), or None
             where the mistake does not apply to that operand. Called on
             floats only (it diagnoses numbers; nothing differentiates it).
+            In Op.forward_mistakes: rule(*operands, out) -> the wrong value
+            of out itself (one number, or None).
     """
     name: str
     text: str

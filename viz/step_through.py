@@ -19,6 +19,13 @@ is answered or revealed. nn.check decides what is right and which named
 mistake a wrong number is; the player gets those answers precomputed, so its
 script only compares numbers.
 
+With direction="forward" the same player steps the forward pass instead:
+the inputs and parameters are given, each step computes a node (or with
+group="layer" a layer, z^{l+1} = W^l a^l + b^l, as a table of the numbers),
+writes its op-table formula with the operands' names and values, and shows its
+value on the drawing ('data ?' before). Its quiz asks the values
+(data-ask="forward"), with the op table's forward mistakes named.
+
 One front end: player.js is an ES module (anywidget's ``render({model, el})``)
 that JupyterLab, Notebook 7, VS Code and Colab load from this package, and that
 the saved page runs inline with a small stand-in for the widget's model.
@@ -87,8 +94,8 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
     direction -- 'backward' (the default) or 'forward': the forward pass in
                  topological order, each node's value written out from its
                  operands' values (the op table's formula) and shown on the
-                 drawing once reached; with quiz=True the learner computes
-                 each asked value (ask= is then not used)
+                 drawing once reached; with quiz=True (or nodes=) the learner
+                 computes each asked value (ask= is then not used)
     group     -- with direction='forward': 'layer' steps a whole layer of a
                  network at a time, z^{l+1} = W^l a^l + b^l as a matrix
 
@@ -752,9 +759,9 @@ class StepThrough(anywidget.AnyWidget):
 
     data    -- what the player shows at each step, and the questions, as plain data
     svg     -- the drawing, with data-node / data-label / data-edge marks
-    answers -- one record per question tried: node, ask ('local' or 'gradient'),
-               consumer, goal, typed, tries, right, revealed, mistake, diagnosis;
-               written by the player as the learner answers
+    answers -- one record per question tried: node, ask ('local', 'gradient' or
+               'forward'), consumer, goal, typed, tries, right, revealed, mistake,
+               diagnosis; written by the player as the learner answers
     """
 
     _esm = _asset("player.js")
