@@ -24,7 +24,7 @@ from importlib import metadata
 
 import numpy as np
 
-from benchmarks import compiled, timing
+from benchmarks import compile_cost, compiled, timing
 from benchmarks.memory import measure_graph
 from benchmarks.plain_float import PlainChain, plain_trainer
 from benchmarks.timing import format_seconds, time_steps
@@ -465,6 +465,8 @@ def main(argv=None):
     gc.collect()
     log("engine.compile")
     compiled_report = compiled.report(args.quick, log)
+    log("what compiling costs")
+    compiled_report += "\n\n" + compile_cost.report(args.quick, log)
 
     mode = "--quick: few repeats, for a look only" if args.quick else "full run"
     print(f"## make bench ({mode})\n")

@@ -31,14 +31,17 @@ branch inside themselves (relu, hinge, softplus) are fine: their formulas
 keep the branch. nn's networks and costs branch only inside ops.
 
 Safety: the engine refuses inf, nan, log(x ≤ 0), division by zero and the
-like, naming the node. The generated code checks that every number it made
-is finite (one sum of them is); if not, or if Python raised, the compiled
-function replays the engine on the same numbers, which raises the engine's
-own labelled error (or, in the rare case where only the compiled code went
-astray, such as 0·inf, returns the engine's numbers). The replay builds the
-nodes first operands first, as Python evaluates ``f(a) + g(b)``; a graph
-does not record the order its nodes were made in, so if two nodes fail and
-the code made a later operand first, the error names the other one.
+like, naming the node. The compiled function checks its arguments once per
+call (a real, finite number each, or an error naming the argument's position
+and label: tanh(inf) = 1 must not hide an inf the engine refuses in a leaf).
+The generated code checks that every number it made is finite (one sum of
+them is); if not, or if Python raised, the compiled function replays the
+engine on the same numbers, which raises the engine's own labelled error
+(or, in the rare case where only the compiled code went astray, such as
+0·inf, returns the engine's numbers). The replay builds the nodes first
+operands first, as Python evaluates ``f(a) + g(b)``; a graph does not record
+the order its nodes were made in, so if two nodes fail and the code made a
+later operand first, the error names the other one.
 """
 
 import builtins
@@ -59,17 +62,28 @@ __all__ = ["compile", "compile_sgd_step", "compile_sample_step", "Compiled"]
 # Long sums are split into statements of this many terms: CPython's compiler
 # recurses once per `+`, and a few thousand terms in one expression overflow it.
 TERMS_PER_STATEMENT = 32
+# A body of more lines than this is compiled and run in parts of about this
+# many characters (_define_in_parts), so compiling takes little memory per node.
+# Parts keep their variables in a dict, which runs a few times slower than a
+# function's locals: only programs this long (~20,000 nodes and more) use them.
+LARGE_PROGRAM = 60_000
+CHARACTERS_PER_PART = 64_000
+# Longer lists of names (unpacking the parameters, returning the gradients)
+# are written as statements of this many names.
+NAMES_PER_STATEMENT = 256
+_RESULT = "__result__"
 LINE_WIDTH = 99
 
 # Names the generated code uses for itself, never given to a node.
 _RESERVED = (set(keyword.kwlist) | set(dir(builtins)) | set(PYTHON_NAMES)
              | {"isfinite", "parameters", "gradients", "gradient", "learning_rate",
-                "forward_check", "backward_check"})
+                "forward_check", "backward_check", "updated", "returned", _RESULT})
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 _ATOM = re.compile(r"^(?:[A-Za-z_][0-9A-Za-z_.]*|\d[0-9.e+-]*)$")
 _CALL = re.compile(r"^[A-Za-z_][0-9A-Za-z_.]*\(")
 
 _compiled_count = itertools.count(1)
+_isfinite = math.isfinite
 
 
 def compile(output, inputs, wrt=None):
@@ -177,8 +191,16 @@ class Compiled:
             pass
         self.replays += 1
         value, gradients = self._replay_gradients(parameters, numbers)
+        updated = []
         for k, g in enumerate(gradients[:len(parameters)]):
-            parameters[k] = parameters[k] - learning_rate * g
+            new = parameters[k] - learning_rate * g
+            if not math.isfinite(new):  # as nn.SGD refuses it: nothing is changed
+                raise FloatingPointError(
+                    f"{self._signature()}: the update of {self._argument_name(k)} would make "
+                    f"it {new} (w = {parameters[k]!r}, dC/dw = {g!r}, learning_rate = "
+                    f"{learning_rate:g}); nothing was changed")
+            updated.append(new)
+        parameters[:] = updated
         return value
 
     def _call_sample(self, arguments):
@@ -186,7 +208,7 @@ class Compiled:
             raise TypeError(f"{self._signature()}: missing the parameters and the gradients")
         parameters, accumulated = arguments[0], arguments[1]
         parameters, numbers, gradient = self._split(
-            (parameters,) + arguments[2:], "gradient")
+            (parameters,) + arguments[2:], "gradient", shift=1)
         accumulated = tuple(accumulated)
         if len(accumulated) != len(parameters):
             raise TypeError(f"{self._signature()}: {len(accumulated)} gradients for "
@@ -213,7 +235,7 @@ class Compiled:
         root = new[program.output]
         return root.data, grad(root, [new[v] for v in program.checked])
 
-    def _split(self, arguments, last):
+    def _split(self, arguments, last, shift=0):
         program = self._program
         if len(arguments) != len(program.inputs) + 2:
             raise TypeError(f"{self._signature()} takes {len(program.inputs) + 2} "
@@ -222,15 +244,56 @@ class Compiled:
         if not isinstance(parameters, list) or len(parameters) != len(program.parameters):
             raise TypeError(f"{self._signature()}: parameters must be a list of "
                             f"{len(program.parameters)} numbers")
-        return parameters, self._numbers(numbers), _number(scalar, last)
+        # The common case, quickly: one sum checks them all. It is a finite
+        # float only if every one is a finite number (inf, nan, a str, None ...
+        # go the slow way, which names the argument).
+        if type(scalar) is float and len(numbers) == len(program.inputs):
+            try:
+                total = sum(parameters, sum(numbers, scalar))
+            except (TypeError, OverflowError):
+                total = None
+            if type(total) is float and _isfinite(total):
+                for x in numbers:
+                    if type(x) is not float:
+                        break
+                else:
+                    return parameters, numbers, scalar
+        for k, p in enumerate(parameters):
+            _number(p, f"{self._signature()}: parameters[{k}] ({self._argument_name(k)})")
+        numbers = self._numbers(numbers, first=2 + shift)
+        return parameters, numbers, _number(
+            scalar, f"{self._signature()}: argument {len(arguments) + shift} ({last})")
 
-    def _numbers(self, numbers):
+    def _numbers(self, numbers, first=1):
+        """The numbers as floats, each checked once per call: a real, finite number.
+
+        first is the position of the first of them among the arguments (1-based).
+        The engine refuses inf and nan in a leaf; so does the code, where
+        tanh(inf) = 1 or relu(nan) = 0 would hide them.
+        """
         names = self._program.input_names
         if len(numbers) != len(names):
             raise TypeError(f"{self._signature()} takes {len(names)} numbers "
                             f"({', '.join(names)}), got {len(numbers)}")
-        return [x if type(x) is float else _number(x, name)
-                for x, name in zip(numbers, names)]
+        try:  # the common case, quickly: floats whose sum is finite
+            total = sum(numbers, 0.0)
+        except (TypeError, OverflowError):
+            total = None
+        if type(total) is float and _isfinite(total):
+            for x in numbers:
+                if type(x) is not float:
+                    break
+            else:
+                return numbers
+        # (A finite sum that overflows passes here: then no number is at fault.)
+        return [x if type(x) is float and _isfinite(x) else
+                _number(x, f"{self._signature()}: argument {k} ({name})")
+                for k, (x, name) in enumerate(zip(numbers, names), start=first)]
+
+    def _argument_name(self, k):
+        """The label (or name in the code) of parameter k."""
+        program = self._program
+        return f"'{program.expression[program.parameters[k]]}'"
 
     def _signature(self):
         return self._program.signature
@@ -287,7 +350,10 @@ def _compile(output, function_name, parameters, inputs, returned, checked=None,
         seen.add(leaf)
     program = _Program(output, function_name, parameters, inputs, returned,
                        returned if checked is None else checked, mode, outputs)
-    function = _define(program.source, function_name)
+    if len(program.body) > LARGE_PROGRAM:
+        function = _define_in_parts(program)
+    else:
+        function = _define(program.source, function_name)
     compiled = Compiled(program, function)
     return compiled
 
@@ -300,6 +366,54 @@ def _define(source, function_name):
     namespace = {**PYTHON_NAMES, "isfinite": math.isfinite}
     exec(code, namespace)
     function = namespace[function_name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(function, linecache.cache.pop, filename, None)
+    return function
+
+
+def _define_in_parts(program):
+    """The function of a very long program, compiled a part at a time.
+
+    CPython holds the whole syntax tree of what it compiles, a few KB per
+    statement: a 50,000-node graph in one function would take hundreds of
+    MB to compile. So the body runs as parts of about CHARACTERS_PER_PART
+    characters, whole statements, each compiled on its own and run in one namespace that holds
+    the variables (a dict: a few times slower than a function's locals). The
+    source is the same, and each part keeps its line numbers in it, so
+    tracebacks and debuggers show the generated lines.
+    """
+    filename = f"<engine.compile #{next(_compiled_count)}>"
+    body, skipped = program.body, len(program.header)
+    # a statement starts at the body's indentation; continuation lines, the
+    # raise under an `if` and closing brackets do not
+    # A part ends at the first statement past CHARACTERS_PER_PART.
+    bounds, size = [0], 0
+    for k, line in enumerate(body):
+        if size > CHARACTERS_PER_PART and not line.startswith((" ", ")", "]")):
+            bounds.append(k)
+            size = 0
+        size += len(line) + 1
+    bounds.append(len(body))
+    parts = []
+    for first, last in zip(bounds, bounds[1:]):
+        lines = [_RESULT + " = " + line[len("return "):] if line.startswith("return ")
+                 else line for line in body[first:last]]
+        text = "\n" * (skipped + first) + "\n".join(lines) + "\n"
+        parts.append(builtins.compile(text, filename, "exec"))
+    names = program.argument_names
+    namespace = {**PYTHON_NAMES, "isfinite": math.isfinite}
+
+    def function(*arguments):
+        if len(arguments) != len(names):
+            raise TypeError(f"{program.signature} takes {len(names)} arguments, "
+                            f"got {len(arguments)}")
+        variables = dict(namespace)
+        variables.update(zip(names, arguments))
+        for part in parts:
+            exec(part, variables)
+        return variables[_RESULT]
+
+    source = program.source
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     weakref.finalize(function, linecache.cache.pop, filename, None)
     return function
@@ -392,7 +506,8 @@ class _Program:
     def _forward(self):
         lines = []
         for node in self.constants:
-            lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
+            lines.append(f"{self.expression[node]} = {float(node.data)!r}  "
+                         f"# a constant (not an argument)")
         self._forward_names = []
         self._reading_order = _reading_order(self.output)
         for node in self._reading_order:
@@ -400,7 +515,7 @@ class _Program:
                 continue
             name = self.expression[node]
             operands = [self.expression[p] for p in node.parents]
-            lines.extend(_wrap(f"{name} = {OPS[node.op].show(operands, out=name, how='python')}"))
+            lines.extend(_assign(name, OPS[node.op].show(operands, out=name, how="python")))
             self._forward_names.append(name)
         return lines
 
@@ -488,6 +603,7 @@ class _Program:
             signature = ", ".join(["parameters", "gradients", *self.input_names, "gradient"])
             doc = (f"{root} for one sample; adds gradient · ∂{root}/∂w to the gradients.")
         self.signature = f"{function_name}({signature})"
+        self.argument_names = signature.split(", ") if signature else []
         lines = _break(f"def {function_name}(", [f"{a}, " for a in signature.split(", ")[:-1]]
                        + signature.split(", ")[-1:], "):", " " * (len(function_name) + 5), 0)
         lines.append(f'    """{doc}"""')
@@ -509,20 +625,32 @@ class _Program:
             checked = [self.gradient_names[v] for v in self.checked if v not in accumulate]
         body.extend(_check("backward_check", checked, None))
         self.body_without_return = list(body)
+        if len(returned) > NAMES_PER_STATEMENT and self.mode != "sgd":
+            # many gradients: gathered a list at a time, not in one huge statement
+            body.extend(_gather("returned", returned))
+            returned = ["*returned"]
         if self.mode == "forward_backward":
             body.extend(_returns(f"return {root}, (", returned, ")"))
         elif self.mode == "sgd":
             body.append("# gradient descent: w ← w − ε ∂C/∂w, in place")
             updates = [f"{self.expression[p]} - learning_rate * {g}"
                        for p, g in zip(self.parameters, returned)]
-            body.append("parameters[:] = (")
-            body.extend(f"    {u}," for u in updates)
-            body.append(")")
+            if len(updates) > NAMES_PER_STATEMENT:
+                body.extend(_gather("updated", updates))
+            else:
+                body.append("updated = (")
+                body.extend(f"    {u}," for u in updates)
+                body.append(")")
+            body.append("# as nn.SGD: no parameter changes if an update is not finite")
+            body.append("if not isfinite(sum(updated)):")
+            body.append('    raise FloatingPointError("an update is not finite")')
+            body.append("parameters[:] = updated")
             body.append(f"return {root}")
         else:
             outputs = "".join(f"{self.expression[v]}, " for v in self.outputs)
             body.extend(_returns(f"return {root}, {outputs}(", returned, ")"))
         self.header = lines
+        self.body = body
         lines = lines + ["    " + line for line in body]
         return "\n".join(lines) + "\n"
 
@@ -632,6 +760,61 @@ def _literal(x):
     return f"({text})" if text.startswith("-") else text
 
 
+def _assign(target, expression):
+    """`target = expression`, wrapped; a long sum split into statements of
+    TERMS_PER_STATEMENT terms (`z = t1 + ... + t32`, `z = z + t33 + ...`),
+    which adds left to right exactly as the one expression would."""
+    terms = _sum_terms(expression)
+    if terms is None:
+        return _wrap(f"{target} = {expression}")
+    return _sum_statements(target, terms, accumulate=False)
+
+
+# What may stand between the terms of a sum that can be split: anything else
+# at the top level (a comparison, `if ... else`) makes the expression not a sum.
+_NOT_A_SUM = re.compile(r" (?:if|else|and|or|not|in|is|lambda) |[<>=!]=?")
+
+
+def _sum_terms(expression):
+    """[(sign, term)] if expression is a sum of more than TERMS_PER_STATEMENT
+    terms at its top level (outside any parentheses), else None."""
+    if expression.count(" + ") + expression.count(" - ") < TERMS_PER_STATEMENT:
+        return None  # too short to need splitting (the common case, quickly)
+    parts = _PLUS_OR_MINUS.split(expression)  # term, sign, term, sign, ...
+    terms, sign, text = [], "+", parts[0]
+    depth = text.count("(") - text.count(")")
+    for k in range(1, len(parts), 2):
+        if depth == 0:  # the sign is at the top level: a new term starts
+            terms.append((sign, text))
+            sign, text = parts[k], parts[k + 1]
+        else:           # inside parentheses: the same term goes on
+            text = f"{text} {parts[k]} {parts[k + 1]}"
+        depth += parts[k + 1].count("(") - parts[k + 1].count(")")
+    terms.append((sign, text))
+    if len(terms) <= TERMS_PER_STATEMENT:
+        return None
+    if any(_NOT_A_SUM.search(t) and _NOT_A_SUM.search(_outside_parentheses(t))
+           for _, t in terms):
+        return None
+    return terms
+
+
+_PLUS_OR_MINUS = re.compile(r" ([+-]) ")
+
+
+def _outside_parentheses(text):
+    """text with everything inside parentheses (or brackets) left out."""
+    kept, depth = [], 0
+    for c in text:
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0:
+            kept.append(c)
+    return "".join(kept)
+
+
 def _sum_statements(target, terms, accumulate, comment=""):
     """target = t1 + t2 + ..., added left to right, as backward() adds them."""
     if not terms:
@@ -701,12 +884,30 @@ def _break(opening, pieces, closing, hanging, indent):
 
 
 def _unpack(names, source, indent=4):
-    """`a, b, c = source`, wrapped in parentheses when long."""
+    """`a, b, c = source`, wrapped in parentheses when long; a slice of
+    NAMES_PER_STATEMENT names at a time when very long."""
+    if len(names) > NAMES_PER_STATEMENT:
+        lines = []
+        for start in range(0, len(names), NAMES_PER_STATEMENT):
+            chunk = names[start:start + NAMES_PER_STATEMENT]
+            lines.extend(_unpack(chunk, f"{source}[{start}:{start + len(chunk)}]", indent))
+        return lines
     line = f"{', '.join(names)}{',' if len(names) == 1 else ''} = {source}"
     if len(line) + indent <= LINE_WIDTH:
         return [line]
     pieces = [f"{n}, " for n in names[:-1]] + [names[-1]]
     return _break("(", pieces, f") = {source}", " ", indent)
+
+
+def _gather(target, items):
+    """`target = [a, b, ...]` then `target += [...]`, NAMES_PER_STATEMENT at a time."""
+    lines = []
+    for start in range(0, len(items), NAMES_PER_STATEMENT):
+        chunk = [f"{item}, " for item in items[start:start + NAMES_PER_STATEMENT]]
+        chunk[-1] = chunk[-1].rstrip(", ")
+        opening = f"{target} = [" if start == 0 else f"{target} += ["
+        lines.extend(_break(opening, chunk, "]", " " * len(opening), 4))
+    return lines
 
 
 def _returns(opening, names, closing):
@@ -755,12 +956,13 @@ def _describe(value):
 
 
 def _number(x, name):
-    if type(x) is float or type(x) is int:
-        x = float(x)
-    elif not is_real(x):
+    """x as a float, or an error that says which argument (name) is not a finite number."""
+    if type(x) is not float and not is_real(x):
         raise TypeError(f"{name} must be a real number, not {type(x).__name__}: {x!r}")
-    else:
+    try:
         x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an int too large for a float") from None
+    if not _isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}; the engine refuses it too")
     return x

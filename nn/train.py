@@ -15,6 +15,7 @@ spent or when C stops falling by more than tol (the termination condition).
 import math
 import numbers
 import sys
+import time
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from engine import Value, no_grad
 from engine.kinds import is_whole
 from nn import recording
 from nn.checks import float_array, where_not_finite
-from nn.compiled import compiled_batch_cost
+from nn.compiled import CompileChoice
 from nn.losses import (
     CLASSES,
     LOSSES,
@@ -58,6 +59,8 @@ class History:
     loss         -- the name of the loss ('binary_cross_entropy', 'mse', 'hinge')
     lr           -- the learning rate ε used
     stopped_early, reason -- whether and why training stopped before the budget
+    compiled, compile_note -- whether compiled code computed C (fit(compile=True)),
+                    and how C was computed and why (the same numbers either way)
 
     With fit(..., record=True) (or record=k: epochs 0, k, 2k, ... and the last):
     recorded     -- the epochs kept, [0, 1, 2, ...] (or [0, k, 2k, ..., last])
@@ -87,6 +90,8 @@ class History:
         self.grads = []
         self.every = None  # record=k: k (None: nothing recorded)
         self.network = None  # record: the trained network (for replays: history.model(i))
+        self.compiled = False
+        self.compile_note = "the graph (compile=False)"
 
     def __len__(self):
         return len(self.epochs) - 1
@@ -149,11 +154,16 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   epoch (False: silent)
     callback   -- callback(epoch, cost, net), called after every epoch with the
                   cost of the network that epoch left (history.cost[epoch])
-    compile    -- True (default): each sample's forward and backward pass run as
-                  compiled straight-line code (nn/compiled.py), several times
-                  faster and with exactly the same History and parameters, so
-                  there is nothing to lose; a custom loss function trains
-                  through the graph. False: build and backpropagate the graph.
+    compile    -- True (default): where it pays, each sample's forward and
+                  backward pass run as compiled straight-line code
+                  (nn/compiled.py), several times faster and with exactly the
+                  same History and parameters, so there is nothing to lose.
+                  The first epoch runs through the graph and is timed; fit
+                  compiles if the epochs left would save more than compiling
+                  costs. Only nn's MLP and Neuron with a built-in loss are
+                  compiled: any other network could branch on the numbers.
+                  ``history.compile_note`` says what was done and why.
+                  False: build and backpropagate the graph.
     record     -- True: keep every parameter and its gradient at every epoch in
                   history.params and history.grads (for viz.training_replay);
                   k (a whole number): keep epochs 0, k, 2k, ... and the last.
@@ -187,9 +197,10 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
         outputs = [_output(net, samples[i]) for i in batch]
         return loss_fn(outputs, [targets[i] for i in batch]), [s.data for s in outputs]
 
-    # The same numbers from compiled code, when net and loss can be compiled.
-    batch_cost = (compile and compiled_batch_cost(net, loss_fn, samples, targets,
-                                                  graph_cost)) or graph_cost
+    # The same numbers from compiled code, when net and loss can be compiled
+    # and it pays (decided after the first epoch, which the graph computes).
+    batch_cost = graph_cost
+    choice = CompileChoice(net, loss_fn, samples, targets, graph_cost) if compile else None
 
     def measure():
         """C over all the training data (with its graph) and the accuracy."""
@@ -205,6 +216,9 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     if recorder:
         recorder.params(0)
     bar = Progress(epochs, cost.data, correct) if progress else None
+    if choice is not None:
+        history.compile_note = choice.note
+    epoch_started = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
             if batch_size >= n:
@@ -221,6 +235,17 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                     if recorder:
                         recorder.grads(epoch - 1, add=start > 0)
             cost, correct = measure()
+            if choice is not None and epoch <= 3:
+                # the first epoch runs through the graph, timed: compile if it pays;
+                # if the first wholly compiled epoch (the third: the second steps
+                # down the graph's gradient) was not faster, back to the graph
+                seconds = time.perf_counter() - epoch_started
+                if epoch == 1:
+                    batch_cost = choice.after_first_epoch(seconds, epochs - 1) or graph_cost
+                elif epoch == 3 and choice.compiled and not choice.after_compiled_epoch(seconds):
+                    batch_cost = graph_cost
+                history.compiled, history.compile_note = choice.compiled, choice.note
+                epoch_started = time.perf_counter()  # compile time left out
             history.record(epoch, cost.data, correct)
             if recorder and epoch % every == 0:
                 recorder.params(epoch)

@@ -226,6 +226,17 @@ function render({ model, el }) {
     find('[data-action="home"]').disabled = k === 0;
     find('[data-action="next"]').disabled = k === last || asking;
     find('[data-action="play"]').disabled = asking || (k === last && !state.timer);
+    follow(nodes[step.node]);
+  }
+
+  // A tall drawing scrolls inside its own pane: keep the current node in view
+  // there, without scrolling the notebook or the page around the player.
+  function follow(g) {
+    if (!g) return;
+    const box = g.getBoundingClientRect(), pane = graph.getBoundingClientRect();
+    if (box.top < pane.top || box.bottom > pane.bottom) {
+      graph.scrollTop += (box.top + box.bottom - pane.top - pane.bottom) / 2;
+    }
   }
 
   function sent(send) {  // [grad, local, contribution] of one send, as far as known

@@ -132,3 +132,33 @@ def small_graph():
     loss = a * a
     loss.label = "L"
     return loss
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright, for the whole run (browsing.py)."""
+    from browsing import CHROMIUM, CHROMIUM_ARGS, NO_CHROMIUM
+
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the browser tests need playwright (pip install playwright)")
+    if CHROMIUM is None:
+        pytest.skip(NO_CHROMIUM)
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session", params=["lab", "notebook7"])
+def jupyter(request, tmp_path_factory):
+    """A JupyterLab 4, then a Notebook 7 server, each started once for the whole run."""
+    from browsing import JupyterServer
+
+    pytest.importorskip("jupyterlab", reason="the Jupyter tests need jupyterlab (the notebooks "
+                        "extra)")
+    if request.param == "notebook7":
+        pytest.importorskip("notebook", reason="the Jupyter tests need notebook>=7 (the "
+                            "notebooks extra)")
+    server = JupyterServer(request.param, tmp_path_factory.mktemp(request.param))
+    yield server
+    server.stop()

@@ -1,35 +1,21 @@
 """The forward step-through page in a real browser: Debian's Chromium, driven by Playwright.
 
 As tests/viz/test_player_browser.py: the saved page opened from file://, with
-every request but the file itself refused and recorded.
+every request but the file itself refused and recorded; the browser is
+conftest's (browsing.py).
 """
 
-import shutil
-
 import pytest
+from browsing import needs_chromium
 
 import engine
 from engine import Value
 from viz import step_through
 from viz.labels import number
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="the browser tests need playwright (pip install playwright)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the browser tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+pytest.importorskip("playwright.sync_api",
+                    reason="the browser tests need playwright (pip install playwright)")
+pytestmark = needs_chromium  # the browser: conftest's, one Chromium for the run
 
 
 class Opened:

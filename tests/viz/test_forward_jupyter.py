@@ -1,8 +1,8 @@
 """The forward step-through where learners meet it: JupyterLab 4 and Notebook 7, in Chromium.
 
-The servers, the browser and the notebook helpers are test_player_jupyter's:
-each server is started on 127.0.0.1 with a token in a temporary directory and
-stopped by its PID.
+The servers and the browser are conftest's (``jupyter``, ``browser``:
+browsing.py), the notebook helpers test_player_jupyter's: each server is
+started on 127.0.0.1 with a token in a temporary directory and stopped by its PID.
 """
 
 import json
@@ -15,14 +15,10 @@ pytest.importorskip("nbformat", reason="the Jupyter tests need nbformat")
 pytest.importorskip("playwright.sync_api",
                     reason="the browser tests need playwright (pip install playwright)")
 
-from test_player_jupyter import (  # noqa: E402  (after the skips above)
-    browser,  # noqa: F401  (a fixture)
-    open_notebook,
-    pytestmark,  # noqa: F401  (skip without chromium)
-    run_cell,
-    server,  # noqa: F401  (a fixture)
-    write_notebook,
-)
+from browsing import needs_chromium  # noqa: E402
+from test_player_jupyter import open_notebook, run_cell, write_notebook  # noqa: E402
+
+pytestmark = needs_chromium
 
 FORWARD_CELL = """\
 import nn
@@ -34,13 +30,13 @@ player"""
 READ_CELL = 'import json; print("ANSWERS", json.dumps(player.answers), "SCORE", player.score)'
 
 
-def test_the_forward_quiz_runs_names_a_forgotten_bias_and_reports_back(browser, server):  # noqa: F811
+def test_the_forward_quiz_runs_names_a_forgotten_bias_and_reports_back(browser, jupyter):
     import nn
     net = nn.MLP(2, [1], seed=0)
     s = net([0.5, -1.0])
     bias = net.layers[0].neurons[0].b.data
-    write_notebook(server.root / "forward.ipynb", [FORWARD_CELL, READ_CELL])
-    context, page = open_notebook(browser, server, "forward.ipynb")
+    write_notebook(jupyter.root / "forward.ipynb", [FORWARD_CELL, READ_CELL])
+    context, page = open_notebook(browser, jupyter, "forward.ipynb")
     try:
         cell = run_cell(page, 0)
         player = cell.locator(".cr-player")

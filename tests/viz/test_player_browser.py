@@ -7,9 +7,9 @@ without it, or without playwright, these tests skip and say why.
 
 import io
 import math
-import shutil
 
 import pytest
+from browsing import needs_chromium
 from conftest import small_graph
 
 import engine
@@ -19,21 +19,7 @@ from viz.labels import number
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser tests need playwright (pip install playwright)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the browser tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = needs_chromium
 
 
 class Opened:
@@ -578,3 +564,24 @@ def test_the_page_hashes_a_number_as_python_does(player_module, value):
     assert key == rounded_key(value)
     assert player_module.evaluate("([s, k]) => answerHash(s, k)", ["a1b2", key]) \
         == answer_hash("a1b2", key)
+
+
+def test_a_tall_drawing_scrolls_in_its_pane_to_keep_the_current_node_in_view(open_page):
+    _, cost = network_cost()
+    opened = open_page(step_through(cost, around="w2_22"))
+    page = opened.page
+    in_view = """() => {
+        const pane = document.querySelector('.cr-graph').getBoundingClientRect();
+        const g = document.querySelector('g.node.value.cr-current, g.node.value.cr-asked');
+        const box = g.getBoundingClientRect();
+        return box.top >= pane.top - 1 && box.bottom <= pane.bottom + 1; }"""
+    pane = page.evaluate("() => { const p = document.querySelector('.cr-graph');"
+                         " return [p.clientHeight, p.scrollHeight]; }")
+    assert pane[1] > pane[0]  # taller than its pane: the case this is about
+    page.click(".cr-player")
+    for _ in range(len(page.query_selector_all("g.node.value")) + 2):
+        assert page.evaluate(in_view), opened.current()
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Home")
+    assert page.evaluate(in_view)
+    assert opened.errors == []

@@ -1,7 +1,8 @@
 """The player where learners meet it: JupyterLab 4 and Notebook 7, in Debian's Chromium.
 
-Each server is started here, from the project's environment, on 127.0.0.1
-with a random token in a temporary directory, and stopped by its PID. The
+Each server is started by the ``jupyter`` fixture (conftest.py, browsing.py),
+from the project's environment, on 127.0.0.1 with a random token in a
+temporary directory, and stopped by its PID. The
 tests run a cell that shows a quiz player, answer with Enter, step with the
 arrow keys, read ``player.answers`` back in the kernel, and open a notebook
 untrusted to find a picture, not run-on text. Without jupyterlab, notebook,
@@ -11,29 +12,19 @@ playwright or chromium they skip and say why.
 import json
 import os
 import pathlib
-import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from browsing import needs_chromium
 
 pytest.importorskip("jupyterlab", reason="the Jupyter tests need jupyterlab (the notebooks extra)")
 pytest.importorskip("notebook", reason="the Jupyter tests need notebook>=7 (the notebooks extra)")
 nbformat = pytest.importorskip("nbformat", reason="the Jupyter tests need nbformat")
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser tests need playwright (pip install playwright)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the browser tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-APPS = {"lab": ("lab", "/lab/tree/{name}"), "notebook7": ("notebook", "/notebooks/{name}")}
+pytestmark = needs_chromium
 
 QUIZ_CELL = """\
 from engine import Value
@@ -46,92 +37,6 @@ a.label = "a"
 player = step_through(a, quiz=True, nodes=["z"], ask="both")
 player"""
 READ_CELL = 'import json; print("ANSWERS", json.dumps(player.answers), "SCORE", player.score)'
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A Jupyter server of one app, started from this Python, stopped by its PID."""
-
-    def __init__(self, app, root):
-        self.app, self.root = app, root
-        self.port, self.token = free_port(), secrets.token_hex(16)
-        env = dict(os.environ, JUPYTER_DATA_DIR=str(root / ".data"),
-                   JUPYTER_CONFIG_DIR=str(root / ".config"),
-                   JUPYTERLAB_SETTINGS_DIR=str(root / ".settings"),
-                   JUPYTERLAB_WORKSPACES_DIR=str(root / ".workspaces"))
-        # no news, no "would you like to receive announcements" dialog over the page
-        settings = root / ".settings" / "@jupyterlab" / "apputils-extension"
-        settings.mkdir(parents=True)
-        (settings / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}))
-        self.log = open(root / f"{app}.log", "wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "jupyter", APPS[app][0], "--no-browser",
-             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-             "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
-             f"--ServerApp.root_dir={root}", "--LabApp.news_url=None"]
-            + (["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []),
-            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=root)
-        self.url = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}",
-                                            timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"jupyter {app} did not start: "
-                            + (root / f"{app}.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.5)
-
-    def page_url(self, name):
-        return self.url + APPS[self.app][1].format(name=name) + f"?token={self.token}"
-
-    def wait_for_kernel(self, name):
-        """Until the notebook's kernel is idle with a browser connected (cells can run)."""
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            with urllib.request.urlopen(f"{self.url}/api/sessions?token={self.token}",
-                                        timeout=5) as response:
-                sessions = json.load(response)
-            kernels = [s["kernel"] for s in sessions if s["path"] == name and s.get("kernel")]
-            if any(k["execution_state"] == "idle" and k["connections"] for k in kernels):
-                return
-            time.sleep(0.3)
-        pytest.fail(f"no kernel became ready in jupyter {self.app}")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module", params=list(APPS))
-def server(request, tmp_path_factory):
-    started = Server(request.param, tmp_path_factory.mktemp(request.param))
-    yield started
-    started.stop()
 
 
 def write_notebook(path, sources, outputs=None):
@@ -175,9 +80,10 @@ def wait_idle(page, cell):
 
 
 def test_a_quiz_player_runs_answers_with_enter_steps_with_arrows_and_reports_back(
-        browser, server):
+        browser, jupyter):
+    server = jupyter
     write_notebook(server.root / "quiz.ipynb", [QUIZ_CELL, READ_CELL])
-    context, page = open_notebook(browser, server, "quiz.ipynb")
+    context, page = open_notebook(browser, jupyter, "quiz.ipynb")
     try:
         cell = run_cell(page, 0)
         player = cell.locator(".cr-player")
@@ -247,13 +153,14 @@ def executed_notebook(tmp_path_factory):
     return path
 
 
-def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, server,
+def test_an_untrusted_notebook_shows_a_picture_not_run_on_text(browser, jupyter,
                                                                 executed_notebook):
+    server = jupyter
     shutil.copy(executed_notebook, server.root / PLAYER_NOTEBOOK)
     cells = nbformat.read(executed_notebook, as_version=4).cells
     index = next(i for i, cell in enumerate(cells)
                  if cell.cell_type == "code" and "step_through(" in cell.source)
-    context, page = open_notebook(browser, server, PLAYER_NOTEBOOK)
+    context, page = open_notebook(browser, jupyter, PLAYER_NOTEBOOK)
     try:
         cell = page.locator(".jp-Notebook:visible .jp-Cell").nth(index)
         output = cell.locator(".jp-OutputArea-output")

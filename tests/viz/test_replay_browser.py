@@ -5,9 +5,9 @@ Playwright's own download; without it, or without playwright, these tests
 skip and say why.
 """
 
-import shutil
 
 import pytest
+from browsing import needs_chromium
 
 import nn
 from nn.datasets import load_iris, standardize, train_test_split
@@ -17,13 +17,7 @@ from viz.labels import number
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the browser tests need playwright (pip install playwright)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the browser tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +29,6 @@ def run():
     history = fit(nn.MLP(4, [4, 4, 1], seed=0), X_train, y_train, lr=0.5, epochs=30,
                   record=True, progress=False)
     return history, X_train, y_train, X_test, y_test
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Opened:

@@ -1,33 +1,24 @@
 """The training replay where learners are: a widget in JupyterLab 4 and Notebook 7.
 
-The test starts JupyterLab (or Notebook 7) from this Python's environment on
-127.0.0.1 with a token, opens a notebook that makes a replay, runs it, steps and answers with
-the keyboard, reads the answers back in the kernel, and stops the server by
-its PID. It skips, saying why, without JupyterLab, playwright or chromium.
+The ``jupyter`` fixture (conftest.py, browsing.py) starts JupyterLab (or
+Notebook 7) from this Python's environment on 127.0.0.1 with a token and stops
+it by its PID; the test opens a notebook that makes a replay, runs it, steps and
+answers with the keyboard, and reads the answers back in the kernel. It skips,
+saying why, without JupyterLab, playwright or chromium.
 """
 
 import json
 import os
-import secrets
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
+from browsing import needs_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api",
                                reason="the Jupyter tests need playwright (pip install playwright)")
 pytest.importorskip("jupyterlab", reason="the Jupyter tests need JupyterLab (the notebooks extra)")
-CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="the Jupyter tests need Debian's chromium (apt-get install -y chromium)")
-
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+pytestmark = needs_chromium
 
 MAKE = """\
 import nn
@@ -43,88 +34,37 @@ print("ANSWERS", json.dumps(replay.answers))
 print("NEXT", repr(history.params[1][replay.data["selected"]]))"""
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# app: (command, the notebook's address, the option that exposes window.jupyterapp)
-APPS = {
-    "JupyterLab 4": ("lab", "lab/tree/replay.ipynb", "--LabApp.expose_app_in_browser=True"),
-    "Notebook 7": ("notebook", "notebooks/replay.ipynb",
-                   "--JupyterNotebookApp.expose_app_in_browser=True"),
-}
-
-
-@pytest.fixture(scope="module", params=list(APPS))
-def lab(request, tmp_path_factory):
-    """(url, token, app) of a Jupyter server in a temporary folder; stopped at the end."""
-    app = request.param
-    command, _, expose = APPS[app]
-    if command == "notebook":
-        pytest.importorskip("notebook", reason="Notebook 7 is not installed")
-    folder = tmp_path_factory.mktemp(command)
+@pytest.fixture(scope="module")
+def lab(jupyter):
+    """A Jupyter server (conftest.py) whose folder holds replay.ipynb: MAKE, then READ."""
     cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
               "outputs": [], "source": source} for i, source in enumerate([MAKE, READ])]
     notebook = {"cells": cells, "metadata": {"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}},
         "nbformat": 4, "nbformat_minor": 5}
-    (folder / "replay.ipynb").write_text(json.dumps(notebook))
-    port, token = free_port(), secrets.token_hex(16)
-    # nothing of the user's own Jupyter set-up is read or written
-    environment = dict(os.environ, JUPYTER_CONFIG_DIR=str(folder / "config"),
-                       JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
-                       JUPYTER_DATA_DIR=str(folder / "data"),
-                       IPYTHONDIR=str(folder / "ipython"))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", command, "--no-browser", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={folder}", expose,
-         "--ServerApp.open_browser=False", "--allow-root",
-         f"--LabApp.user_settings_dir={folder / 'settings'}",
-         f"--LabApp.workspaces_dir={folder / 'workspaces'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail(f"{app} did not start within 60 s")
-                time.sleep(0.5)
-        yield url, token, app, folder
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    (jupyter.root / "replay.ipynb").write_text(json.dumps(notebook))
+    return jupyter
 
 
 @pytest.fixture(scope="module")
-def page(lab):
-    url, token, app, _ = lab
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(60_000)
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(f"{url}/{APPS[app][1]}?token={token}")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
-                               " && window.jupyterapp.shell.currentWidget"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext"
-                               " && window.jupyterapp.shell.currentWidget.sessionContext"
-                               ".session && window.jupyterapp.shell.currentWidget"
-                               ".sessionContext.session.kernel")
-        yield page
-        browser.close()
+def page(lab, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.goto(lab.page_url("replay.ipynb"))
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell"
+                           " && window.jupyterapp.shell.currentWidget"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext"
+                           " && window.jupyterapp.shell.currentWidget.sessionContext"
+                           ".session && window.jupyterapp.shell.currentWidget"
+                           ".sessionContext.session.kernel"
+                           # the server is shared: another notebook may be open too
+                           " && window.jupyterapp.shell.currentWidget.context.path"
+                           " === 'replay.ipynb'")
+    yield page
+    context.close()
 
 
 def epoch(page):
@@ -138,7 +78,7 @@ def test_the_replay_runs_in_jupyterlab_with_keys_and_answers_back_in_python(page
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
     page.wait_for_selector(".cr-replay [role=status][data-label]")
     # the widget, not the picture kept for viewers that cannot run it
-    assert page.locator(".jp-OutputArea-output img").count() == 0
+    assert page.locator(".jp-OutputArea-output img:visible").count() == 0
     status = page.locator(".cr-replay [role=status]")
     label = status.get_attribute("data-label")
     assert label == "w2_22" or label.startswith("w")
@@ -170,7 +110,7 @@ def test_the_replay_runs_in_jupyterlab_with_keys_and_answers_back_in_python(page
         page.evaluate("""() => { const notebook = window.jupyterapp.shell.currentWidget.content;
             notebook.activeCellIndex = 1; notebook.mode = 'command';
             return window.jupyterapp.commands.execute('notebook:run-cell'); }""")
-        output = page.locator(".jp-OutputArea-output", has_text="ANSWERS")
+        output = page.locator(".jp-OutputArea-output:visible", has_text="ANSWERS")
         output.wait_for()
         page.wait_for_timeout(300)
         text = output.text_content()
@@ -185,7 +125,7 @@ def test_the_replay_runs_in_jupyterlab_with_keys_and_answers_back_in_python(page
 
 def test_an_untrusted_notebook_shows_the_replays_picture_before_the_cell_runs(lab, page):
     """Executed elsewhere (as nbconvert or a refresh does), opened untrusted: a picture."""
-    url, token, app, folder = lab
+    folder = lab.root
     cell = {"cell_type": "code", "execution_count": None, "id": "c0", "metadata": {},
             "outputs": [], "source": MAKE}
     executed = folder / "executed.ipynb"
@@ -197,8 +137,7 @@ def test_an_untrusted_notebook_shows_the_replays_picture_before_the_cell_runs(la
                    env=dict(os.environ, JUPYTER_DATA_DIR=str(folder / "elsewhere")))
     other = page.context.new_page()
     try:
-        address = APPS[app][1].replace("replay.ipynb", "executed.ipynb")
-        other.goto(f"{url}/{address}?token={token}")
+        other.goto(lab.page_url("executed.ipynb"))
         output = other.locator(".jp-OutputArea-output", has=other.locator("img"))
         output.first.wait_for()
         assert "Run this cell" in output.first.text_content()
