@@ -21,7 +21,7 @@ import re
 from typing import NamedTuple
 
 __all__ = ["Label", "label", "parse", "input_index", "article_name", "latex",
-           "latex_escape", "from_article", "find"]
+           "latex_escape", "from_article", "find", "layer_name"]
 
 # 'w2_22', 'b3_1', 'z3_2', 'a3_2', 'w2_12,3': kind, layer, indices
 _LAYER_LABEL = re.compile(r"^([wbza])(\d+)_(\d+)(?:,?(\d+))?$")
@@ -103,6 +103,11 @@ def article_name(text):
     if parsed is None:
         return text
     return f"({parsed.kind}_{_indices(parsed)})^{parsed.layer}"
+
+
+def layer_name(kind, layer):
+    """A whole layer's vector or matrix as the article writes it: ('z', 3) -> 'z^3'."""
+    return f"{kind}^{layer}"
 
 
 def latex(text):

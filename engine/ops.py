@@ -31,7 +31,9 @@ operand of a product instead of the other), each with a name, its text in
 the operands' names and a rule called like ``derivatives``. nn.check uses
 them to name the mistake a wrong number looks like. An op without mistakes
 works everywhere; its wrong answers are then diagnosed by the general ones
-(sign, the derivative with respect to another operand).
+(sign, the derivative with respect to another operand). Its
+``forward_mistakes`` are the wrong outputs of the forward pass (the bias
+forgotten, tanh applied twice or not at all), for the forward step-through.
 
 Adding an op is one ``Op(...)`` entry here, one Value method that applies it
 (value.py; or ``engine.apply(op, ...)``), and its tests.
@@ -65,6 +67,8 @@ class Mistake(NamedTuple):
             making this mistake types for d(out)/d(that operand), or None
             where the mistake does not apply to that operand. Called on
             floats only (it diagnoses numbers; nothing differentiates it).
+            In Op.forward_mistakes: rule(*operands, out) -> the wrong value
+            of out itself (one number, or None).
     """
     name: str
     text: str
@@ -90,13 +94,19 @@ class Op:
                    (empty for ops with none worth naming)
     micrograd   -- the node's ``_op`` as micrograd's lecture writes it ('+', '*',
                    '**$n' with the exponent's number for $n); None: the name
+    forward_mistakes -- the classic wrong outputs of the forward pass, Mistakes
+                   whose rule(*operands, out) is the wrong value of out a
+                   learner computes (the bias forgotten, tanh applied twice),
+                   or None where it does not apply (empty: none worth naming)
     """
 
     __slots__ = ("name", "symbol", "operands", "forward", "derivatives",
-                 "result", "local", "expand", "spreads", "mistakes", "micrograd")
+                 "result", "local", "expand", "spreads", "mistakes", "micrograd",
+                 "forward_mistakes")
 
     def __init__(self, name, symbol, operands, forward, derivatives, result,
-                 local, expand=None, spreads=False, mistakes=(), micrograd=None):
+                 local, expand=None, spreads=False, mistakes=(), micrograd=None,
+                 forward_mistakes=()):
         self.name = name
         self.symbol = symbol
         self.operands = operands
@@ -108,6 +118,7 @@ class Op:
         self.spreads = spreads
         self.mistakes = tuple(mistakes)
         self.micrograd = micrograd
+        self.forward_mistakes = tuple(forward_mistakes)
 
     def formulas(self, n_operands):
         """(operand names, result Formula, local Formulas) for a node with n operands."""
@@ -355,6 +366,12 @@ def _weighted_sum_derivatives(*operands_and_out):
     return xs + weights + ((1.0,) if has_bias else ())
 
 
+def _weighted_sum_without_bias(*operands_and_out):
+    # what a learner gets who forgets + b: Σ w_k·x_k alone (None: there is no b)
+    operands = operands_and_out[:-1]
+    return _weighted_sum_forward(*operands[:-1]) if len(operands) % 2 else None
+
+
 @cache  # a network asks again for every neuron of a layer
 def _weighted_sum_formulas(n_operands):
     # operands w1..wn, x1..xn[, b]; the result reads w1·x1 + w2·x2 + ... + b
@@ -531,7 +548,12 @@ TANH = _define(Op(
         Mistake("tanh_itself", "tanh($x) itself", lambda x, out: (out,)),
         Mistake("one_minus_input_squared", "1 − ($x)², with $x where tanh($x) belongs",
                 lambda x, out: (1.0 - x * x,)),
-        Mistake("tanh_squared", "tanh²($x), without the 1 −", lambda x, out: (out * out,)))))
+        Mistake("tanh_squared", "tanh²($x), without the 1 −", lambda x, out: (out * out,))),
+    forward_mistakes=(
+        Mistake("applied_twice", "tanh(tanh($x)): you applied tanh twice",
+                lambda x, out: math.tanh(out)),
+        Mistake("forgot_activation", "$x itself, the weighted input: you forgot to apply tanh",
+                lambda x, out: x))))
 
 SIGMOID = _define(Op(
     "sigmoid", "σ", ("x",),
@@ -547,7 +569,12 @@ SIGMOID = _define(Op(
         Mistake("sigmoid_squared", "σ²($x), σ times itself instead of times 1 − σ($x)",
                 lambda x, out: (out * out,)),
         Mistake("input_instead_of_output", "$x·(1 − $x), with $x where σ($x) belongs",
-                lambda x, out: (x * (1.0 - x),)))))
+                lambda x, out: (x * (1.0 - x),))),
+    forward_mistakes=(
+        Mistake("applied_twice", "σ(σ($x)): you applied σ twice",
+                lambda x, out: _sigmoid_forward(out)),
+        Mistake("forgot_activation", "$x itself, the weighted input: you forgot to apply σ",
+                lambda x, out: x))))
 
 RELU = _define(Op(
     "relu", "ReLU", ("x",),
@@ -583,7 +610,10 @@ WEIGHTED_SUM = _define(Op(
     result=Formula("Σₖ wₖ·xₖ + b", r"\sum_k w_k x_k + b", ""),
     local=(Formula("xₖ", "x_k", ""), Formula("wₖ", "w_k", ""), Formula("1", "1", "")),
     expand=_weighted_sum_formulas,
-    spreads=True))
+    spreads=True,
+    forward_mistakes=(
+        Mistake("forgot_bias", "Σₖ wₖ·xₖ without the bias $b: you forgot to add the bias",
+                _weighted_sum_without_bias),)))
 
 # -- the costs of one sample: C = cost(s, y) -----------------------------------
 # Each is one op, so the chain rule from C starts with dC/ds itself (as

@@ -45,7 +45,8 @@ from nn.explain import Factor, count_text, derivative_name, explain, local_formu
 __all__ = ["check_derivation", "DerivationReport", "GivenFactor", "Answer", "Diagnosis",
            "WrongAnswer", "Term", "gradient_answer", "gradient_line", "local_answer",
            "run_answer", "param_answer", "term", "tolerance", "close", "gradient_name",
-           "read_number", "NUMBER_PATTERN", "TYPING_HINTS", "ATTEMPTS"]
+           "read_number", "NUMBER_PATTERN", "TYPING_HINTS", "ATTEMPTS",
+           "forward_answer", "forward_line", "forward_parts"]
 
 SIGNIFICANT_DIGITS = 3
 RELATIVE = 1e-3
@@ -418,6 +419,73 @@ def _apply_rule(rule, operands, out, index):
         return None if value is None else float(value)
     except (ArithmeticError, ValueError, TypeError):  # 0 ** −1, a complex power, ...
         return None
+
+
+# -- the value of one node, in the forward pass ------------------------------------
+
+def forward_parts(node, name):
+    """('tanh((z_2)^3)', 'tanh(0.4628)'): the op table's formula of node with the
+    operands' names, and with their values."""
+    op = OPS[node.op]
+    formula = op.show([parenthesized(name(p)) for p in node.parents])
+    return formula, _forward_with_values(op, [p.data for p in node.parents])
+
+
+def forward_line(node, name):
+    """'(a_2)^3 = tanh((z_2)^3) = tanh(0.4628) = 0.4324': the op table's formula,
+    with the operands' names, then their values, then the node's value."""
+    formula, with_values = forward_parts(node, name)
+    return f"{name(node)} = {formula} = {with_values} = {_number(node.data)}"
+
+
+def _forward_with_values(op, operands):
+    """The op's formula with the operands' values: 'tanh(0.46)', 'exp(-0.2)' (not 'exp((-0.2))')."""
+    numbers = [_n(v) for v in operands]
+    text = op.show(numbers)
+    for number in set(numbers):
+        text = text.replace(f"({number})", number) if number.startswith("(") else text
+    return text
+
+
+def forward_answer(node, name, attempts=ATTEMPTS):
+    """The Answer for the value of ``node`` from its operands' values (the forward pass).
+
+    name(node) gives a node's name (``Explanation.name``). The prompt shows the
+    op in the operands' names and their values, never the node's value:
+    '(a_2)^3 = ?   where (a_2)^3 = tanh((z_2)^3), with (z_2)^3 = 0.4628'.
+    Wrong numbers are matched against the op table's forward mistakes (the
+    bias forgotten, f applied twice or not at all) and the sign.
+    """
+    op = OPS[node.op]
+    parents = node.parents
+    names = [parenthesized(name(p)) for p in parents]
+    operands = [p.data for p in parents]
+    goal, expected = name(node), float(node.data)
+    formula = op.show(names)
+    with_values = _forward_with_values(op, operands)
+    rule = f"The rule: {goal} = {formula}."
+    numbers = f"With the values: {goal} = {with_values}."
+    values = [(name(p), p.data) for p in dict.fromkeys(parents) if not _is_constant(p)]
+    shown = ", ".join(f"{n} = {_number(v)}" for n, v in values)
+    prompt = f"{goal} = ?   where {goal} = {formula}" + (f", with {shown}" if shown else "")
+    wrong = []
+    for mistake in op.forward_mistakes:
+        try:
+            value = mistake.rule(*operands, node.data)
+        except (ArithmeticError, ValueError, TypeError):
+            value = None
+        if value is None:
+            continue
+        said = op.show_mistake(mistake, names, out=goal)
+        wrong.append((mistake.name, value, _growing([f"That is {said}.", rule, numbers],
+                                                    expected)))
+    wrong.append(("sign", -expected, _growing(
+        ["Right magnitude, wrong sign.", rule, numbers], expected)))
+    hints = _growing([f"Not {goal} yet. Compute {formula} from the operands' values.",
+                      rule, numbers], expected)
+    reveal = f"{goal} = {formula} = {with_values} = {_number(expected)}"
+    return Answer(goal, expected, wrong, hints, reveal, prompt=prompt,
+                  correct=f"Correct: {goal} = {formula}.", attempts=attempts, values=values)
 
 
 # -- the gradient of one node -------------------------------------------------------

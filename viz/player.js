@@ -100,6 +100,11 @@ function render({ model, el }) {
   const data = model.get("data");
   const steps = data.steps, questions = data.questions || [];
   const last = steps.length - 1;
+  // The forward pass (direction "forward"): each node's value ('data') appears
+  // once reached, and valueOf holds the questions; backward: its gradient.
+  const forward = data.direction === "forward";
+  const askedOf = forward ? data.valueOf : data.gradientOf;
+  const stepNodes = (s) => s.nodes || [s.node];
   const root = document.createElement("div");
   root.className = "cr-player";
   root.tabIndex = 0;
@@ -118,9 +123,16 @@ function render({ model, el }) {
   find(".cr-key-quiz").hidden = !data.quiz;
   find(".cr-key-asked").parentElement.hidden = !data.quiz;
   find(".cr-score").hidden = !data.quiz;
+  if (data.legend) {  // the forward pass has its own words for the key
+    find(".cr-legend").querySelectorAll("span").forEach((span, i) => {
+      if (i >= data.legend.length) return;
+      if (data.legend[i]) span.lastChild.textContent = data.legend[i];
+      else span.hidden = true;
+    });
+  }
 
   // The drawing: node groups by DOT id, the text showing each grad, the edges.
-  const nodes = {}, gradText = {}, edges = {}, edgeText = {};
+  const nodes = {}, gradText = {}, dataText = {}, edges = {}, edgeText = {};
   root.querySelectorAll("g.node[data-node]").forEach((g) => {
     nodes[g.dataset.node] = g;
     // Graphviz draws a node's outline first, then its text and cell borders.
@@ -128,6 +140,7 @@ function render({ model, el }) {
     if (outline) outline.classList.add("cr-outline");
     g.querySelectorAll("text").forEach((text) => {
       if (/^grad /.test(text.textContent)) gradText[g.dataset.node] = text;
+      if (/^data /.test(text.textContent)) dataText[g.dataset.node] = text;
     });
   });
   root.querySelectorAll("g.edge[data-edge]").forEach((g) => {
@@ -175,14 +188,22 @@ function render({ model, el }) {
       Object.assign(values, steps[j].arrived);
       if (j < k || !asking) Object.assign(values, steps[j].updates);
     }
-    for (const id of Object.keys(gradText)) {
-      gradText[id].textContent = "grad " + (!(id in values) ? "\u2014"
-        : shown(values[id], data.gradientOf[id]));
+    if (forward) {
+      for (const id of Object.keys(dataText)) {
+        dataText[id].textContent = "data " + (!(id in values) ? "?"
+          : shown(values[id], askedOf[id]));
+      }
+    } else {
+      for (const id of Object.keys(gradText)) {
+        gradText[id].textContent = "grad " + (!(id in values) ? "\u2014"
+          : shown(values[id], data.gradientOf[id]));
+      }
     }
     for (const id of Object.keys(nodes)) {
       const g = nodes[id], value = id.replace(/op$/, "");
-      const isOp = value !== id, current = value === step.node;
-      const reached = isOp ? steps.findIndex((s) => s.node === value) <= k : id in values;
+      const isOp = value !== id, current = stepNodes(step).includes(value);
+      const reached = isOp ? steps.findIndex((s) => stepNodes(s).includes(value)) <= k
+        : id in values;
       g.classList.toggle("cr-current", current && !asking);
       g.classList.toggle("cr-asked", current && asking && !isOp);
       g.classList.toggle("cr-pending", !reached && !(current && asking));
@@ -285,7 +306,12 @@ function render({ model, el }) {
     find(".cr-line").textContent = line;
     const table = find(".cr-sends");
     table.textContent = "";
-    if (q === undefined) {
+    if (step.rows) {  // the forward pass: each node's formula with the values (or a matrix)
+      for (const cells of step.rows) {
+        row(table, cells.map((c) => (c !== null && typeof c === "object"
+          ? shown(c.value, askedOf[c.node]) : c)));
+      }
+    } else if (q === undefined) {
       if (!step.sends.length) row(table, ["a leaf:", "it sends nothing on"]);
       for (const send of step.sends) {
         const [grad, local, contribution] = sent(Object.assign({ from: step.node }, send));

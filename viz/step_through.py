@@ -19,6 +19,13 @@ is answered or revealed. nn.check decides what is right and which named
 mistake a wrong number is; the player gets those answers precomputed, so its
 script only compares numbers.
 
+With direction="forward" the same player steps the forward pass instead:
+the inputs and parameters are given, each step computes a node (or with
+group="layer" a layer, z^{l+1} = W^l a^l + b^l, as a table of the numbers),
+writes its op-table formula with the operands' names and values, and shows its
+value on the drawing ('data ?' before). Its quiz asks the values
+(data-ask="forward"), with the op table's forward mistakes named.
+
 One front end: player.js is an ES module (anywidget's ``render({model, el})``)
 that JupyterLab, Notebook 7, VS Code and Colab load from this package, and that
 the saved page runs inline with a small stand-in for the widget's model.
@@ -39,11 +46,14 @@ from typing import NamedTuple
 import anywidget
 import traitlets
 
-from engine import backward_steps, notation, topological_order
+from engine import OPS, backward_steps, notation, topological_order
 from engine.files import write_atomic
 from nn.check import (
     NUMBER_PATTERN,
     TYPING_HINTS,
+    forward_answer,
+    forward_line,
+    forward_parts,
     gradient_answer,
     gradient_line,
     gradient_name,
@@ -59,6 +69,8 @@ __all__ = ["step_through", "StepThrough", "Score"]
 
 MAX_NODES = 400
 ASK = ("local", "gradient", "both")
+DIRECTIONS = ("backward", "forward")
+GROUPS = (None, "layer")
 
 TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
          "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
@@ -67,12 +79,25 @@ NO_SCRIPT_NOTE = (
     "This picture shows the final gradients of backward(). Stepping through them needs "
     "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
     f"that made it ({TRUST}).")
+NO_SCRIPT_NOTE_FORWARD = (
+    "This picture shows every value of the forward pass. Stepping through it needs "
+    "JavaScript: open this page in a browser with JavaScript on, or in Jupyter run the cell "
+    f"that made it ({TRUST}).")
 REVEAL_WITH_TEACHER = "The answers are with your teacher."
 
 
 def step_through(output, around=None, quiz=False, ask="both", nodes=None, attempts=3,
-                 max_nodes=MAX_NODES, precision=4, rankdir=None):
+                 max_nodes=MAX_NODES, precision=4, rankdir=None, direction="backward",
+                 group=None):
     """The backward pass of ``output`` as a player to step through; returns a StepThrough.
+
+    direction -- 'backward' (the default) or 'forward': the forward pass in
+                 topological order, each node's value written out from its
+                 operands' values (the op table's formula) and shown on the
+                 drawing once reached; with quiz=True (or nodes=) the learner
+                 computes each asked value (ask= is then not used)
+    group     -- with direction='forward': 'layer' steps a whole layer of a
+                 network at a time, z^{l+1} = W^l a^l + b^l as a matrix
 
     around    -- a Value (or its label, or the article's name '(w_22)^2'): draw
                  the paths from output down to it, with their neighbours, and
@@ -90,6 +115,11 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
 
     Nothing of output's graph changes: every ``.grad`` is left as it was.
     """
+    if direction not in DIRECTIONS:
+        raise ValueError(f"step_through: direction={direction!r}; use 'backward' or 'forward'")
+    if group not in GROUPS or (group is not None and direction != "forward"):
+        raise ValueError(f"step_through: group={group!r}; use group='layer' with "
+                         "direction='forward', or no group")
     if ask not in ASK:
         raise ValueError(f"step_through: ask={ask!r}; use one of {', '.join(map(repr, ASK))}")
     if not (isinstance(attempts, int) and attempts >= 1):
@@ -105,6 +135,13 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
         stray = [n for n in chosen if n not in set(everything)]
         if stray:
             raise ValueError(f"nodes: {stray[0]!r} is not in the graph of {output!r}")
+    questions = dict(quiz=quiz, ask=ask, nodes=chosen, attempts=attempts)
+    if direction == "forward":
+        drawing = _draw(output, target, everything, max_nodes, precision, rankdir,
+                        show_grad=False)
+        data = _forward_page_data(output, target, everything, drawing, questions, precision,
+                                  group)
+        return StepThrough(data, _marked(drawing.svg(), drawing, everything), drawing)
     saved = {node: node.grad for node in everything}
     try:
         records = list(backward_steps(output))
@@ -118,14 +155,14 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
     finally:
         for node, g in saved.items():
             node.grad = g
-    questions = dict(quiz=quiz, ask=ask, nodes=chosen, attempts=attempts)
     return StepThrough(_page_data(output, target, records, drawing, questions, precision),
                        _marked(svg, drawing, everything), drawing)
 
 
-def _draw(output, target, everything, max_nodes, precision, rankdir):
+def _draw(output, target, everything, max_nodes, precision, rankdir, show_grad=True):
     """draw_dot's picture: the whole graph, or the paths to target with their neighbours."""
-    options = dict(max_nodes=max_nodes, precision=precision, rankdir=rankdir)
+    options = dict(max_nodes=max_nodes, precision=precision, rankdir=rankdir,
+                   show_grad=show_grad)
     try:
         if target is None:
             return draw_dot(output, **options)
@@ -302,6 +339,186 @@ def _page_data(output, target, records, drawing, questions, precision):
                 f": the paths to {name(target)}" if target is not None else "")}
 
 
+# -- the forward pass, step by step ---------------------------------------------------
+
+def forward_order(everything):
+    """The computed nodes layer by layer: by depth (the longest path up from a leaf),
+    then by neuron j (in the article's order, (z_1)^3 before (z_2)^3), then in the
+    graph's topological order. A topological order too: every operand is less
+    deep than the node it feeds."""
+    depth = {}
+    for node in everything:  # topological: operands first
+        depth[node] = 1 + max((depth[p] for p in node.parents), default=-1)
+    position = {node: i for i, node in enumerate(everything)}
+
+    def neuron(node):
+        parsed = notation.parse(node.label)
+        return 0 if parsed is None else parsed.j
+
+    return sorted((n for n in everything if n.parents),
+                  key=lambda n: (depth[n], neuron(n), position[n]))
+
+
+def _layer_of(node):
+    """(kind, layer) of a node labelled in the article's notation ('z', 3), else None."""
+    parsed = notation.parse(node.label)
+    return None if parsed is None else (parsed.kind, parsed.layer)
+
+
+def _runs(order, group):
+    """The steps: one node each, or with group='layer' each layer's nodes of one kind."""
+    runs = []
+    for node in order:
+        key = _layer_of(node) if group == "layer" else None
+        if runs and key is not None and _layer_of(runs[-1][0]) == key:
+            runs[-1].append(node)
+        else:
+            runs.append([node])
+    return runs
+
+
+def _matrix_form(run, name, precision, drawn):
+    """z^{l+1} = W^l a^l + b^l with the numbers, or None when run is not such a layer.
+
+    Each z node's operands are read by their labels: weights (w_jk)^l by k, the
+    bias (b_j)^l, and the inputs a^l (every other operand, in order).
+    """
+    weights, biases, inputs = [], [], None
+    for node in run:
+        row, bias, others = {}, None, []
+        for parent in node.parents:
+            parsed = notation.parse(parent.label)
+            kind = parsed.kind if parsed is not None else None
+            if kind == "w":
+                row[parsed.k] = parent
+            elif kind == "b":
+                bias = parent
+            else:
+                others.append(parent)
+        if not row or bias is None or len(others) != len(row):
+            return None
+        if inputs is None:
+            inputs = others
+        elif others != inputs:
+            return None
+        weights.append([row[k] for k in sorted(row)])
+        biases.append(bias)
+    layer = notation.parse(weights[0][0].label).layer
+    names = [notation.layer_name(kind, layer) for kind in ("W", "a", "b")]
+    names[1] = _vector_name(inputs, name)
+    out = notation.layer_name(*_layer_of(run[0]))
+    line = (f"{out} = {names[0]} {names[1]} + {names[2]}: neuron j of {out} is row j of "
+            f"{names[0]} times {names[1]}, plus bias j, Σ_k W_jk a_k + b_j")
+    columns = len(inputs)
+    header = [names[0]] + [""] * (columns - 1) + [names[1], names[2], out]
+    rows = [header]
+    for j, node in enumerate(run):
+        a = number(inputs[j].data, precision) if j < columns else ""
+        rows.append([number(w.data, precision) for w in weights[j]]
+                    + [a, number(biases[j].data, precision),
+                       {"node": drawn(node), "value": number(node.data, precision)}])
+    for j in range(len(run), columns):  # more inputs than neurons: the rest of a^l
+        rows.append([""] * columns + [number(inputs[j].data, precision), "", ""])
+    return line, rows
+
+
+def _vector_name(nodes, name):
+    """a^2 for the nodes (a_1)^2 … (a_4)^2; else their names in brackets."""
+    layers = {_layer_of(n) for n in nodes}
+    if all(notation.input_index(n.label) is not None for n in nodes):
+        return "x"  # a^1 = x
+    if len(layers) == 1 and None not in layers:
+        return notation.layer_name(*layers.pop())
+    return "[" + ", ".join(name(n) for n in nodes) + "]"
+
+
+def _forward_step(run, name, precision, drawn):
+    """(line, rows) of one step: the formula of each node with its operands' values."""
+    rows = []
+    for node in run:
+        formula, with_values = forward_parts(node, name)
+        rows.append([f"{name(node)} = {formula} = {with_values} =",
+                     {"node": drawn(node), "value": number(node.data, precision)}])
+    if len(run) == 1:  # one line says it all (the question's prompt, while asked)
+        return forward_line(run[0], name), []
+    matrix = _matrix_form(run, name, precision, drawn)
+    if matrix is not None:
+        return matrix
+    parents = [n.parents[0] for n in run if len(n.parents) == 1]
+    if len(parents) == len(run) and len({n.op for n in run}) == 1:  # f applied to a vector
+        out = notation.layer_name(*_layer_of(run[0]))
+        show = OPS[run[0].op].show([_vector_name(parents, name)])
+        return f"{out} = {show}, neuron by neuron", rows
+    return f"{_vector_name(run, name)}, each from its operands", rows
+
+
+def _forward_page_data(output, target, everything, drawing, questions, precision, group):
+    """Everything the forward player shows, step by step, as JSON-ready data.
+
+    The inputs and parameters are given: on the drawing from the first step.
+    Each step computes one node (or, with group='layer', one layer of one
+    kind) and shows its value; ``valueOf`` (node id -> question) tells the
+    script which values stay '?' until answered.
+    """
+    namer = explain(output, target if target is not None else output)
+    name = namer.name
+
+    folded = {node: f"folded {i}" for i, node in enumerate(everything)}
+
+    def drawn(node):  # a node folded out of the drawing is stepped in the panel only
+        try:
+            return drawing.node_id(node)
+        except KeyError:
+            return folded[node]
+
+    on_path = paths_to(output, target)[0] if target is not None else set(everything)
+    asked = set()
+    if questions["quiz"]:
+        pool = questions["nodes"] if questions["nodes"] is not None else on_path
+        asked = {n for n in pool if n.parents}
+    given = {drawn(n): number(n.data, precision) for n in everything if not n.parents}
+    order = [n for n in forward_order(everything) if n in on_path or target is None]
+    steps, quiz, value_of = [], [], {}
+    for k, run in enumerate(_runs(order, group)):
+        line, rows = _forward_step(run, name, precision, drawn)
+        step = {"node": drawn(run[0]), "nodes": [drawn(n) for n in run],
+                "label": run[0].label if len(run) == 1 else "",
+                "name": name(run[0]) if len(run) == 1 else _vector_name(run, name),
+                "line": line, "rows": rows, "sends": [],
+                "arrived": given if k == 0 else {},
+                "updates": {drawn(n): number(n.data, precision) for n in run},
+                "questions": []}
+        for node in run:
+            if node in asked:
+                answer = forward_answer(node, name, questions["attempts"])
+                value_of[drawn(node)] = len(quiz)
+                step["questions"].append(len(quiz))
+                quiz.append(_question(answer, len(quiz), k, "forward", node, None,
+                                      drawn(node)))
+        steps.append(step)
+    if not steps:  # a leaf: nothing to compute
+        steps.append({"node": drawn(output), "nodes": [drawn(output)], "label": output.label,
+                      "name": name(output), "rows": [], "sends": [], "arrived": given,
+                      "updates": {}, "questions": [],
+                      "line": f"{name(output)} = {number(output.data, precision)}, given"})
+    out_name = name(output)
+    return {"direction": "forward", "steps": steps, "quiz": bool(quiz), "questions": quiz,
+            "gradientOf": {}, "localOf": {}, "valueOf": value_of,
+            "attempts": questions["attempts"], "root": drawn(output),
+            "instructions": _instructions(bool(quiz)),
+            "reading": {"pattern": NUMBER_PATTERN, "hints": TYPING_HINTS},
+            "reveal": "", "salt": "", "legend": FORWARD_LEGEND,
+            "title": f"The forward pass to {out_name}, step by step" + (
+                " (by layer)" if group == "layer" else "") + (
+                f": the paths to {name(target)}" if target is not None else "")}
+
+
+FORWARD_LEGEND = ["current: the node computed at this step",
+                  "your turn: the value asked",
+                  "not reached: no value yet (data ?)",
+                  ""]
+
+
 def _question(answer, qid, step, ask, node, consumer, node_id):
     """One question as the script needs it: nn.check's Answer.to_json and where it is."""
     data = answer.to_json()
@@ -395,10 +612,15 @@ def _students_copy(data, svg):
             return {k: scrub(v) for k, v in item.items()}
         return item
 
+    hidden = set(data["gradientOf"]) | set(data.get("valueOf", {}))  # asked numbers
     for step in data["steps"]:
         for key in ("arrived", "updates"):
-            step[key] = {node: (None if node in data["gradientOf"] else value)
+            step[key] = {node: (None if node in hidden else value)
                          for node, value in step[key].items()}
+        for cells in step.get("rows", []):  # the forward pass's values in the panel
+            for cell in cells:
+                if isinstance(cell, dict) and cell["node"] in hidden:
+                    cell["value"] = None
         for send in step["sends"]:
             if send["edge"] in data["localOf"]:
                 send["local"] = None
@@ -428,6 +650,11 @@ def _scrub_svg(svg, data, forms):
         group = match.group(0)
         if match.group(1) in data["gradientOf"]:
             group = re.sub(r"(grad )[^<]*", r"\1?", group)
+        if match.group(1) in data.get("valueOf", {}):  # the forward pass asks values
+            group = re.sub(r"(data )[^<]*", r"\1?", group)
+        if data.get("direction") == "forward":
+            group = re.sub(r"(data )([^<]*)",
+                           lambda m: m.group(1) + _scrub(m.group(2), forms), group)
         # a gradient not asked may equal one asked (a bias and its z): scrubbed too
         return re.sub(r"(grad )([^<]*)", lambda m: m.group(1) + _scrub(m.group(2), forms), group)
 
@@ -532,9 +759,9 @@ class StepThrough(anywidget.AnyWidget):
 
     data    -- what the player shows at each step, and the questions, as plain data
     svg     -- the drawing, with data-node / data-label / data-edge marks
-    answers -- one record per question tried: node, ask ('local' or 'gradient'),
-               consumer, goal, typed, tries, right, revealed, mistake, diagnosis;
-               written by the player as the learner answers
+    answers -- one record per question tried: node, ask ('local', 'gradient' or
+               'forward'), consumer, goal, typed, tries, right, revealed, mistake,
+               diagnosis; written by the player as the learner answers
     """
 
     _esm = _asset("player.js")
@@ -590,13 +817,15 @@ class StepThrough(anywidget.AnyWidget):
         bundle = dict(bundle)
         png = self.picture()
         title = html.escape(self.data["title"])
+        forward = self.data.get("direction") == "forward"
+        what = "every value" if forward else "the final gradients"
         if png is not None:
             encoded = base64.b64encode(png).decode("ascii")
             bundle["image/png"] = encoded
             bundle["text/html"] = (
                 f'<div class="cr-picture"><p><b>{title}</b></p>'
                 f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
-                f'alt="{title}, with the final gradients">'
+                f'alt="{title}, with {what}">'
                 f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
         bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
         return (bundle, metadata) if metadata else bundle
@@ -625,7 +854,8 @@ def _smaller_png(png):
 def _page(data, svg):
     """The page: the picture and a note for a browser without scripts, then the player."""
     parts = {"title": html.escape(data["title"]), "css": _asset("player.css"),
-             "note": html.escape(NO_SCRIPT_NOTE), "svg": svg, "data": _json(data),
+             "note": html.escape(NO_SCRIPT_NOTE_FORWARD if data.get("direction") == "forward"
+                                 else NO_SCRIPT_NOTE), "svg": svg, "data": _json(data),
              "script": _asset("player.js")}
     # one pass, so that nothing substituted is read again
     return re.sub(r"\$(title|css|note|svg|data|script)\b", lambda m: parts[m.group(1)],
