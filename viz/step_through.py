@@ -141,7 +141,8 @@ def step_through(output, around=None, quiz=False, ask="both", nodes=None, attemp
                         show_grad=False)
         data = _forward_page_data(output, target, everything, drawing, questions, precision,
                                   group)
-        return StepThrough(data, _marked(drawing.svg(), drawing, everything), drawing)
+        svg = _without_edge_labels(_marked(drawing.svg(), drawing, everything))
+        return StepThrough(data, svg, drawing)
     saved = {node: node.grad for node in everything}
     try:
         records = list(backward_steps(output))
@@ -476,8 +477,11 @@ def _forward_page_data(output, target, everything, drawing, questions, precision
     if questions["quiz"]:
         pool = questions["nodes"] if questions["nodes"] is not None else on_path
         asked = {n for n in pool if n.parents}
-    given = {drawn(n): number(n.data, precision) for n in everything if not n.parents}
     order = [n for n in forward_order(everything) if n in on_path or target is None]
+    # what no step computes is given: the leaves, and with around= the values
+    # computed before the paths begin ((a_2)^2 for (z_2)^3)
+    stepped = set(order)
+    given = {drawn(n): number(n.data, precision) for n in everything if n not in stepped}
     steps, quiz, value_of = [], [], {}
     for k, run in enumerate(_runs(order, group)):
         line, rows = _forward_step(run, name, precision, drawn)
@@ -712,6 +716,19 @@ def _marked(svg, drawing, everything):
     svg = _GROUP.sub(mark, svg)
     svg = re.sub(r'<g id="[^"]*"', "<g", svg)
     return _mark_caption(svg, drawing)
+
+
+def _without_edge_labels(svg):
+    """The drawing for the forward pass: no text on the edges.
+
+    A highlighted path carries its local derivatives, which belong to the
+    backward pass and would give values still to be asked away (1 − tanh²(z) =
+    0.8131 tells tanh(z)).
+    """
+    def strip(match):
+        return re.sub(r"<text\b[^>]*>.*?</text>\n?", "", match.group(0), flags=re.S)
+
+    return re.sub(r'<g class="edge[^>]*>.*?</g>', strip, svg, flags=re.S)
 
 
 def _mark_caption(svg, drawing):

@@ -1,6 +1,7 @@
 """step_through(direction='forward') without a browser: the steps, the formulas, the quiz."""
 
 import math
+import re
 
 import pytest
 
@@ -175,3 +176,25 @@ def test_the_backward_player_is_unchanged_by_default():
     data = step_through(a).data
     assert "direction" not in data and "valueOf" not in data
     assert all("rows" not in step for step in data["steps"])
+
+
+def test_around_gives_what_comes_before_the_paths_and_no_backward_labels():
+    net, cost = network_cost()
+    player = step_through(cost, direction="forward", quiz=True, around="w2_22")
+    first = player.data["steps"][0]
+    assert first["label"] == "z3_2"
+    given = first["arrived"]
+    a = net.a(2, 2)  # (a_2)^2 feeds (z_2)^3: computed before the paths, so given
+    node_of_a = next(node for node, label in _labels(player.svg).items() if label == "a2_2")
+    assert given[node_of_a] == number(a.data, 4)
+    # the path's edges carry no local derivative: 1 − tanh²((z_2)^3) = 0.8131 would
+    # give the asked (a_2)^3 = tanh((z_2)^3) away
+    for edge in re.findall(r'<g class="edge[^>]*>.*?</g>', player.svg, flags=re.S):
+        assert "<text" not in edge
+    local = 1 - math.tanh(net.z(3, 2).data) ** 2
+    assert number(local, 4) not in player.svg
+
+
+def _labels(svg):
+    """{data-node: data-label} of the drawn nodes."""
+    return dict(re.findall(r'data-node="([^"]*)" data-label="([^"]*)"', svg))
