@@ -36,7 +36,9 @@ from functools import cache, lru_cache, partial, reduce
 from string import Template
 from typing import NamedTuple
 
-__all__ = ["Op", "OPS", "Formula", "PYTHON_NAMES"]
+import numpy as np
+
+__all__ = ["Op", "OPS", "Formula", "PYTHON_NAMES", "ARRAY_NAMES"]
 
 
 class Formula(NamedTuple):
@@ -44,6 +46,10 @@ class Formula(NamedTuple):
     text: str     # '1 − tanh²($x)', for drawings and the terminal
     latex: str    # r'1 - \tanh^2($x)', for notebooks
     python: str   # '1.0 - $out*$out', for the code generator
+    # The same over numpy arrays, every sample of a batch at once (engine/batch.py):
+    # None where the Python form already works on arrays (+, −, ·, /, the names in
+    # ARRAY_NAMES); numpy functions and np.where for math.* and branches.
+    array: str | None = None
 
 
 class Op:
@@ -91,10 +97,10 @@ class Op:
     def show(self, names, out="out", how="text"):
         """The result with the operands' own names: show(['w', 'x']) -> 'w · x'.
 
-        how is 'text', 'latex' or 'python'.
+        how is 'text', 'latex', 'python' or 'array' (over numpy arrays).
         """
         operands, result, _ = self.formulas(len(names))
-        return _fill(getattr(result, how), operands, names, out)
+        return _fill(_form(result, how), operands, names, out)
 
     def show_local(self, index, names, out="out", how="text"):
         """d(out)/d(operand number index) with the operands' own names.
@@ -103,13 +109,13 @@ class Op:
         '1 − tanh²(z3_2)'.
         """
         operands, _, local = self.formulas(len(names))
-        return _fill(getattr(local[index], how), operands, names, out)
+        return _fill(_form(local[index], how), operands, names, out)
 
     def show_locals(self, names, out="out", how="text"):
         """show_local for every operand at once (one substitution table per node)."""
         operands, _, local = self.formulas(len(names))
         mapping = dict(zip(operands, names), out=out)
-        return tuple(_substitute(getattr(f, how), mapping) for f in local)
+        return tuple(_substitute(_form(f, how), mapping) for f in local)
 
     def __str__(self):
         """'add (x + y)': the name and the formula, for messages."""
@@ -119,6 +125,13 @@ class Op:
 
     def __repr__(self):
         return f"Op({self.name!r}, {self.symbol!r}: {self.result.text})"
+
+
+def _form(formula, how):
+    """The formula's text, LaTeX, Python or array form (array: the Python form if none)."""
+    if how == "array":
+        return formula.array or formula.python
+    return getattr(formula, how)
 
 
 def _fill(template, operands, names, out):
@@ -293,6 +306,25 @@ PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
                 "softplus": _softplus_forward}
 
 
+
+# -- the same functions over numpy arrays (engine/batch.py) -------------------
+
+def _sigmoid_array(x):
+    # As _sigmoid_forward, both forms at once: e = exp(−|x|) never overflows.
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _softplus_array(x):
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+# The functions the array forms may call; a Python form that calls only these
+# (and operators) works on arrays as it is, so its entry needs no array form.
+ARRAY_NAMES = {"np": np, "math": math, "sigmoid": _sigmoid_array,
+               "softplus": _softplus_array}
+
+
 def _define(op):
     OPS[op.name] = op
     return op
@@ -344,10 +376,13 @@ POW = _define(Op(
     derivatives=_pow_derivatives,
     result=Formula("$x^$y", "{$x}^{$y}", "$x ** $y"),
     local=(Formula("$y·$x^($y − 1)", "$y\\,{$x}^{$y - 1}",
-                   "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))"),
+                   "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))",
+                   "np.where($y == 0.0, 0.0, $y * $x ** ($y - 1.0))"),
            Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
                    "($out * math.log($x) if $x > 0.0 else "
-                   "0.0 if $x == 0.0 else math.nan)"))))
+                   "0.0 if $x == 0.0 else math.nan)",
+                   "np.where($x > 0.0, $out * np.log(np.where($x > 0.0, $x, 1.0)), "
+                   "np.where($x == 0.0, 0.0, np.nan))"))))
 
 POW_SCALAR = _define(Op(
     "pow_scalar", "**", ("x", "n"),
@@ -355,35 +390,36 @@ POW_SCALAR = _define(Op(
     derivatives=_pow_scalar_derivatives,
     result=Formula("$x^$n", "{$x}^{$n}", "$x ** $n"),
     local=(Formula("$n·$x^($n − 1)", "$n\\,{$x}^{$n - 1}",
-                   "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))"),
+                   "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))",
+                   "np.where($n == 0.0, 0.0, $n * $x ** ($n - 1.0))"),
            Formula("0 (a constant)", "0", "0.0"))))
 
 EXP = _define(Op(
     "exp", "exp", ("x",),
     forward=math.exp,
     derivatives=lambda x, out: (out,),
-    result=Formula("exp($x)", "e^{$x}", "math.exp($x)"),
+    result=Formula("exp($x)", "e^{$x}", "math.exp($x)", "np.exp($x)"),
     local=(Formula("exp($x)", "e^{$x}", "$out"),)))
 
 LOG = _define(Op(
     "log", "log", ("x",),
     forward=_log_forward,
     derivatives=lambda x, out: (1.0 / x,),
-    result=Formula("ln $x", r"\ln $x", "math.log($x)"),
+    result=Formula("ln $x", r"\ln $x", "math.log($x)", "np.log($x)"),
     local=(Formula("1/$x", r"\frac{1}{$x}", "1.0 / $x"),)))
 
 SQRT = _define(Op(
     "sqrt", "√", ("x",),
     forward=_sqrt_forward,
     derivatives=lambda x, out: (0.5 / out,),
-    result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)"),
+    result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)", "np.sqrt($x)"),
     local=(Formula("1/(2√$x)", r"\frac{1}{2\sqrt{$x}}", "0.5 / $out"),)))
 
 TANH = _define(Op(
     "tanh", "tanh", ("x",),
     forward=math.tanh,
     derivatives=lambda x, out: (1.0 - out * out,),
-    result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)"),
+    result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)", "np.tanh($x)"),
     local=(Formula("1 − tanh²($x)", r"1 - \tanh^2($x)", "1.0 - $out * $out"),)))
 
 SIGMOID = _define(Op(
@@ -400,8 +436,10 @@ RELU = _define(Op(
     # relu'(0) = 0, as in PyTorch. (A step: constant on each side, so its own
     # derivative is 0; x > 0 works on Values too.)
     derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
-    result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)"),
-    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),)))
+    result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)",
+                   "np.where($x > 0.0, $x, 0.0)"),
+    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)",
+                   "np.where($x > 0.0, 1.0, 0.0)"),)))
 
 SOFTPLUS = _define(Op(
     "softplus", "softplus", ("x",),
@@ -446,8 +484,11 @@ HINGE = _define(Op(
     forward=_hinge_forward,
     derivatives=_hinge_derivatives,
     result=Formula("max(0, 1 − $y·$s)", r"\max(0, 1 - $y\,$s)",
-                   "max(0.0, 1.0 - $y * $s)"),
+                   "max(0.0, 1.0 - $y * $s)",
+                   "np.where(1.0 - $y * $s > 0.0, 1.0 - $y * $s, 0.0)"),
     local=(Formula("−$y if $y·$s < 1 else 0", r"-$y\,[$y\,$s < 1]",
-                   "(-$y if 1.0 - $y * $s > 0.0 else 0.0)"),
+                   "(-$y if 1.0 - $y * $s > 0.0 else 0.0)",
+                   "np.where(1.0 - $y * $s > 0.0, -$y, 0.0)"),
            Formula("−$s if $y·$s < 1 else 0", r"-$s\,[$y\,$s < 1]",
-                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)"))))
+                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)",
+                   "np.where(1.0 - $y * $s > 0.0, -$s, 0.0)"))))

@@ -20,6 +20,7 @@ import numpy as np
 
 from engine import Value, no_grad
 from engine.kinds import is_whole
+from nn.batched import batch_compiled_cost
 from nn.checks import float_array, where_not_finite
 from nn.compiled import compiled_batch_cost
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
@@ -107,6 +108,11 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   faster and with exactly the same History and parameters, so
                   there is nothing to lose; a custom loss function trains
                   through the graph. False: build and backpropagate the graph.
+                  "batch": one sample's graph compiled over numpy arrays, every
+                  sample of a batch at once (nn/batched.py), many times faster
+                  again; the History equals compile=True's to about 1e-13
+                  relative, not to the last bit (numpy's tanh, exp and sums
+                  round differently from Python's), so it is not the default.
     """
     samples, targets = _as_samples(X, y)
     loss_name, loss_fn, targets = _choose_loss(loss, targets)
@@ -136,8 +142,11 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
         return loss_fn(outputs, [targets[i] for i in batch]), [s.data for s in outputs]
 
     # The same numbers from compiled code, when net and loss can be compiled.
-    batch_cost = (compile and compiled_batch_cost(net, loss_fn, samples, targets,
-                                                  graph_cost)) or graph_cost
+    if compile == "batch":
+        batch_cost = batch_compiled_cost(net, loss_fn, samples, targets) or graph_cost
+    else:
+        batch_cost = (compile and compiled_batch_cost(net, loss_fn, samples, targets,
+                                                      graph_cost)) or graph_cost
 
     def measure():
         """C over all the training data (with its graph) and the accuracy."""

@@ -1,0 +1,99 @@
+"""fit(compile="batch"): one sample's graph, compiled over the whole batch at once.
+
+The built-in losses are a mean over the samples, C = (1/n) Σ_i cost(s_i, y_i).
+The graph of one sample's cost, compiled with ``engine.compile(...,
+batch=x + [y], reduction="mean")``, computes every sample's cost_i and the
+mean's gradient (1/n) Σ_i ∂cost_i/∂w in one call over numpy arrays of the
+batch (engine/batch.py): the article's matrix form, written by the chain rule.
+
+Same numbers to about 1e-13, not to the last bit: numpy's tanh and exp may
+differ from Python's math in the last bit, and its sums add in another order
+than backward() of the batch does (tests/nn/test_train_batch.py holds the
+History to 1e-12 of compile=True's). Whatever the engine refuses (a
+non-finite number, log of x <= 0, ...) is refused with the engine's own error,
+prefixed with the sample's row in X.
+"""
+
+import numpy as np
+
+from engine import Value
+from engine.batch import compile_batch
+from nn.losses import LOSSES
+
+__all__ = ["batch_compiled_cost", "BatchCost"]
+
+_MEAN_COSTS = tuple(LOSSES.values())  # each is (1/n) Σ_i one op per sample
+
+
+class BatchCost:
+    """C over a batch, computed by compiled code; a stand-in for the graph's C.
+
+    ``backward()`` adds ∂C/∂w to every parameter's ``.grad``, so the
+    optimizer's step is the engine's own.
+    """
+
+    __slots__ = ("data", "parameters", "gradients")
+
+    def __init__(self, data, parameters, gradients):
+        self.data = data
+        self.parameters = parameters
+        self.gradients = gradients
+
+    def backward(self):
+        for p, g in zip(self.parameters, self.gradients):
+            p.grad += float(g)
+
+
+def batch_compiled_cost(net, loss_fn, samples, targets):
+    """batch_cost(batch) -> (C, outputs s) from code compiled over arrays, or None.
+
+    None when net and loss_fn cannot be compiled this way (a custom loss, a
+    network with more than one output or with leaves that are neither
+    parameters nor constants); fit then trains through the graph.
+    """
+    if loss_fn not in _MEAN_COSTS:
+        return None  # a custom loss: not known to be a mean of per-sample ops
+    x = [Value(x_k, label=f"x_{k}") for k, x_k in enumerate(samples[0], start=1)]
+    y = Value(targets[0], label="y")
+    s = net(x)
+    if not isinstance(s, Value):
+        return None
+    cost = loss_fn(s, y)
+    parameters = net.parameters()
+    arguments = set(parameters) | set(x) | {y}
+    for node in _leaves(cost):
+        if node not in arguments and not node.constant:
+            return None  # a leaf that is neither: it might change between calls
+    f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      reduction="mean", outputs=[s])
+    columns = np.array(samples, dtype=float).T  # one array per input x_k
+    target_array = np.array(targets, dtype=float)
+    everything = range(len(targets))
+
+    def batch_cost(batch):
+        if batch == everything:
+            data, ys, rows = list(columns), target_array, None
+        else:
+            rows = np.asarray(batch)
+            data, ys = list(columns[:, rows]), target_array[rows]
+        values, gradients, (outputs,) = f.run(
+            [p.data for p in parameters] + data + [ys],
+            sample_names=None if rows is None else rows.tolist())
+        # C = (1/n) Σ_i cost_i, as nn.losses writes it (one cost: C is that cost)
+        mean = float(values.sum() / len(values)) if len(values) > 1 else float(values[0])
+        return BatchCost(mean, parameters, gradients), outputs.tolist()
+
+    return batch_cost
+
+
+def _leaves(root):
+    seen, stack, leaves = {root}, [root], []
+    while stack:
+        node = stack.pop()
+        if not node.parents:
+            leaves.append(node)
+        for parent in node.parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append(parent)
+    return leaves
