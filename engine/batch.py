@@ -51,6 +51,8 @@ that sample's index (or, where only the array code went astray, e.g. both
 branches of np.where computed, returns the engine's numbers).
 """
 
+import re
+
 import numpy as np
 
 from engine import codegen
@@ -63,7 +65,8 @@ __all__ = ["compile_batch", "BatchCompiled"]
 REDUCTIONS = ("sum", "mean")
 
 
-def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=()):
+def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(),
+                  matrices=False):
     """output over a batch as a Python function of inputs: see the module docstring.
 
     output    -- a Value: one sample's result (e.g. its cost C)
@@ -72,6 +75,10 @@ def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(
     batch     -- the inputs that vary per sample: arrays in the call
     reduction -- 'sum': Σ_i ∂C_i/∂w for a shared input w; 'mean': (1/n) Σ_i
     outputs   -- other nodes whose per-sample values to return as well (e.g. s)
+    matrices  -- True: the weighted sums of a layer (same operands x, each its
+                 own weights and bias) as one matrix product, Z = W @ X + b, and
+                 the elementwise ops on them as one line; the same numbers, a few
+                 numpy calls per layer instead of a few per node (_MatrixProgram)
 
     ``f(*arguments)`` returns ``(values, gradients)``: output's value for every
     sample (an array) and one gradient per ``wrt`` input, reduced over the
@@ -98,7 +105,8 @@ def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(
         seen.add(leaf)
     if not isinstance(output, codegen.Value):
         raise TypeError(f"compile: output must be a Value, not {type(output).__name__}")
-    program = _BatchProgram(output, inputs, wrt, batch, list(outputs))
+    kind = _MatrixProgram if matrices else _BatchProgram
+    program = kind(output, inputs, wrt, batch, list(outputs))
     function = _define(program.source, program.function_name)
     return BatchCompiled(program, function, reduction)
 
@@ -126,6 +134,7 @@ class BatchCompiled:
         self.reduction = reduction
         self.replays = 0
         self._program = program
+        self._seeds = {}  # n -> the seed array, dC/dC_i for each of n samples
 
     def __call__(self, *arguments):
         values, gradients, outputs = self.run(arguments)
@@ -133,14 +142,21 @@ class BatchCompiled:
             return values, gradients, outputs
         return values, gradients
 
-    def run(self, arguments, sample_names=None):
-        """(values, gradients, output values) for these arguments, checked.
+    def run(self, arguments, sample_names=None, checked=False):
+        """(values, gradients, output values) for these arguments.
 
         sample_names -- what to call sample i in an error (default: i itself),
                         e.g. its row in the whole data set for a minibatch
+        checked      -- True: the arguments are already floats and finite float
+                        arrays of one length (as fit's are), so skip the checks
         """
-        arguments, n = self.arguments(arguments)
-        seed = np.full(n, 1.0 / n if self.reduction == "mean" else 1.0)
+        if checked:
+            n = len(arguments[self._program.first_batch_argument])
+        else:
+            arguments, n = self.arguments(arguments)
+        seed = self._seeds.get(n)
+        if seed is None:
+            seed = self._seeds[n] = np.full(n, 1.0 / n if self.reduction == "mean" else 1.0)
         try:
             with np.errstate(over="raise", divide="raise", invalid="raise"):
                 values, gradients, outputs = self.function(*arguments, seed)
@@ -236,6 +252,7 @@ class _BatchProgram(codegen._Program):
 
     def __init__(self, output, inputs, wrt, batch, outputs):
         self.batch_set = set(batch)
+        self.first_batch_argument = next(k for k, x in enumerate(inputs) if x in self.batch_set)
         super().__init__(output, "forward_backward", (), inputs, wrt, wrt, "batch", outputs)
 
     # -- which nodes differ between samples ----------------------------------------------
@@ -248,7 +265,7 @@ class _BatchProgram(codegen._Program):
     # -- forward: one line per node, arrays where the node varies -------------------------
     def _forward(self):
         self.varies = self._varies()
-        lines = []
+        lines = ["# forward pass: each node from its operands, every sample at once"]
         for node in self.constants:
             lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
         self._forward_names = []
@@ -286,7 +303,7 @@ class _BatchProgram(codegen._Program):
         lines = []
         seed = "gradient"
         if self.output in wanted:
-            terms[self.output] = [(seed, "1.0", True)]
+            terms[self.output] = [(f"{seed}.copy()", "1.0", True)]  # not the cached seed
             lines.extend(self._gradient_lines(self.output, terms))
         for node in reversed(self.order):
             if not node.parents or not needed[node]:
@@ -347,12 +364,9 @@ class _BatchProgram(codegen._Program):
                                "):", " " * (len(function_name) + 5), 0)
         lines.append(f'    """{root} for every sample (arrays: {codegen._list(batch_names)}) '
                      f'and its gradient."""')
-        body = ["# forward pass: each node from its operands, every sample at once",
-                *forward,
-                f"# backward pass: d{root}/d(node) for every sample, one chain-rule step "
-                f"per line;",
-                "# gradient is dC/dC_i (1, or 1/n for a mean); a shared input's gradient "
-                "adds up the samples'",
+        body = [*forward,
+                f"# backward pass: d{root}/d(node) for every sample; gradient is "
+                f"d{root}/d{root}_i (1, or 1/n for a mean)",
                 *backward]
         self.body_without_return = list(body)
         outputs = ", ".join(self.expression[v] for v in self.outputs)
@@ -360,3 +374,415 @@ class _BatchProgram(codegen._Program):
         body.extend(_returns(f"return {root}, (", returned, f"), ({outputs})"))
         self.header = lines
         return "\n".join(lines + ["    " + line for line in body]) + "\n"
+
+
+# -- matrices=True: a layer of weighted sums as one matrix product ----------------------
+
+_NUMBERED = re.compile(r"^(.*?)_?\d+$")
+
+
+class _Stack:
+    """Nodes computed together, one row each of a 2-D array (samples along a row).
+
+    kind    -- 'layer': weighted sums with the same operands x, each with its own
+               weights and bias: Z = W @ X + b (one member: z = w @ X + b, w a vector)
+               'map':   one op on every row of another stack: A = f(Z)
+               'rows':  per-sample nodes put together as the X of a layer
+    members -- the nodes, in row order
+    source  -- the stack its members are computed from (layer: its X; map: its Z)
+    """
+
+    def __init__(self, kind, members, source=None):
+        self.kind = kind
+        self.members = list(members)
+        self.source = source
+        self.name = None
+
+    def is_vector(self):
+        return self.kind == "layer" and len(self.members) == 1
+
+
+class _MatrixProgram(_BatchProgram):
+    """As _BatchProgram, with the weighted sums of a layer as one matrix product.
+
+    The code then reads as the article's matrix form, z^{l+1} = W^l a^l + b^l
+    and δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l), with the scalar names where a number
+    enters or leaves: the matrices are built from w2_11 ... w2_44, and
+    dC_dw2_22 = dC_dw2[1, 1] reads one gradient back out.
+    """
+
+    def _forward(self):
+        self.varies = self._varies()
+        self._reading_order = codegen._reading_order(self.output)
+        self._array_names = {self.expression[x] for x in self.inputs if x in self.batch_set}
+        self._forward_names = []
+        self._find_stacks()
+        lines = []
+        for node in self.constants:
+            lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
+        lines.append("# the parameters as the article's matrices: row j, column k holds w_jk")
+        for stack in self.stacks:
+            if stack.kind == "layer":
+                lines.extend(self._parameter_lines(stack))
+        lines.append("# forward pass: a layer of nodes per line, one row per node, "
+                     "every sample at once")
+        self.units = self._units_in_order()
+        for unit in self.units:
+            lines.extend(self._forward_lines(unit))
+        return lines
+
+    # -- finding the layers --------------------------------------------------------------
+    def _find_stacks(self):
+        banned = set()
+        while True:
+            self._build_stacks(banned)
+            bad = self._mixed_stacks()
+            if not bad:
+                break
+            for stack in bad:
+                banned.update(stack.members)
+        self.stack_of = {}
+        for stack in self.stacks:
+            if stack.kind != "rows":
+                for row, node in enumerate(stack.members):
+                    self.stack_of[node] = (stack, row)
+        taken = set(self._names)
+        for stack in self.stacks:
+            if not stack.is_vector():
+                stack.name = self._stack_name(stack.members, taken)
+            if stack.kind == "layer":
+                k = len(stack.members[0].parents) // 2
+                weights = [m.parents[:k] for m in stack.members]
+                stack.weights = weights
+                stack.weight_name = self._stack_name([w for row in weights for w in row], taken)
+                stack.bias = [m.parents[-1] for m in stack.members] \
+                    if len(stack.members[0].parents) % 2 else None
+                if stack.bias and not stack.is_vector():
+                    stack.bias_name = self._stack_name(stack.bias, taken)
+            if stack.is_vector():
+                stack.name = self.expression[stack.members[0]]
+            else:
+                self._array_names.add(stack.name)
+
+    def _stack_name(self, nodes, taken):
+        """'z3' for z3_1 ... z3_4, 'w2' for w2_11 ... w2_44; else the first and last names."""
+        names = [self.expression[n] for n in nodes]
+        prefixes = {(_NUMBERED.match(name) or [None, None])[1] for name in names}
+        if len(prefixes) == 1 and None not in prefixes and prefixes != {""}:
+            wanted = prefixes.pop()
+        else:
+            wanted = f"{names[0]}_to_{names[-1]}"
+        name = self._new_name(wanted)
+        taken.add(name)
+        return name
+
+    def _is_layer_node(self, node, banned):
+        if node.op != "weighted_sum" or not self.varies[node] or node in banned \
+                or node is self.output:
+            return False
+        k = len(node.parents) // 2
+        shared = node.parents[:k] + (node.parents[2 * k:])
+        arguments = set(self.inputs) - self.batch_set
+        return k > 0 and all(p in arguments for p in shared) \
+            and all(self.varies[x] for x in node.parents[k:2 * k])
+
+    def _build_stacks(self, banned):
+        children = {}
+        for node in self.order:
+            for parent in node.parents:
+                children.setdefault(parent, []).append(node)
+        layers = {}  # (x operands, bias?) -> the weighted sums taking them
+        for node in self._reading_order:
+            if self._is_layer_node(node, banned):
+                k = len(node.parents) // 2
+                key = (tuple(node.parents[k:2 * k]), len(node.parents) % 2)
+                layers.setdefault(key, []).append(node)
+        self.stacks = []
+        assigned = {}  # node -> its stack (layers and maps)
+        rows = {}      # x operands -> their 'rows' stack
+        for node in self._reading_order:
+            if node in assigned or node in banned or not node.parents:
+                continue
+            if self._is_layer_node(node, banned):
+                k = len(node.parents) // 2
+                xs = tuple(node.parents[k:2 * k])
+                members = layers[(xs, len(node.parents) % 2)]
+                source = self._stack_holding(xs, assigned)
+                if len(members) < 2 and source is None:
+                    continue  # one weighted sum of loose nodes: written as it is
+                if source is None:
+                    if xs not in rows:
+                        rows[xs] = _Stack("rows", xs)
+                        self.stacks.append(rows[xs])
+                    source = rows[xs]
+                stack = _Stack("layer", members, source)
+            elif len(node.parents) == 1 and node.parents[0] in assigned:
+                base = assigned[node.parents[0]]
+                if base.is_vector() or not self.varies[node]:
+                    continue
+                members = []
+                for m in base.members:
+                    same = [c for c in children.get(m, ()) if c.op == node.op
+                            and len(c.parents) == 1 and c not in assigned
+                            and c not in banned and c is not self.output]
+                    if not same:
+                        break
+                    members.append(same[0])
+                if len(members) != len(base.members) or len(set(members)) != len(members):
+                    continue
+                stack = _Stack("map", members, base)
+            else:
+                continue
+            self.stacks.append(stack)
+            for m in stack.members:
+                assigned[m] = stack
+        self._children = children
+
+    @staticmethod
+    def _stack_holding(xs, assigned):
+        """The stack whose rows are exactly xs, in order (None if none is)."""
+        stack = assigned.get(xs[0])
+        if stack is not None and not stack.is_vector() and tuple(stack.members) == xs:
+            return stack
+        return None
+
+    def _mixed_stacks(self):
+        """Stacks of two or more rows that some node reads row by row and another whole.
+
+        (A stack read only row by row is fine: its rows get names; its gradient is
+        put together from theirs.)
+        """
+        whole_readers = set()
+        for stack in self.stacks:
+            if stack.kind in ("layer", "map") and stack.source is not None:
+                whole_readers.update(stack.members)
+        bad = []
+        for stack in self.stacks:
+            if stack.kind == "rows" or stack.is_vector():
+                continue
+            read_whole = read_by_row = False
+            for m in stack.members:
+                for c in self._children.get(m, ()):
+                    if c in whole_readers and self._reads_whole(c, stack):
+                        read_whole = True
+                    else:
+                        read_by_row = True
+            if read_whole and read_by_row or stack.members[-1] is self.output \
+                    or self.output in stack.members:
+                bad.append(stack)
+        return bad
+
+    def _reads_whole(self, child, stack):
+        for other in self.stacks:
+            if child in other.members:
+                return other.source is stack
+        return False
+
+    # -- the order of the lines ----------------------------------------------------------
+    def _units_in_order(self):
+        """Stacks and single nodes, each after everything it reads."""
+        unit_of = {}
+        for stack in self.stacks:
+            if stack.kind != "rows":
+                for m in stack.members:
+                    unit_of[m] = stack
+        for node in self._reading_order:
+            if node.parents and node not in unit_of:
+                unit_of[node] = node
+        order, done = [], set()
+
+        def needs(unit):
+            if isinstance(unit, _Stack):
+                found = [unit.source] if unit.source is not None else []
+                for m in unit.members:
+                    found += [unit_of[p] for p in m.parents if p in unit_of]
+                if unit.kind == "rows":
+                    found = [unit_of[m] for m in unit.members if m in unit_of]
+                return found
+            return [unit_of[p] for p in unit.parents if p in unit_of]
+
+        for node in self._reading_order:
+            if node not in unit_of:
+                continue
+            stack = [(unit_of[node], False)]
+            while stack:
+                unit, ready = stack.pop()
+                if id(unit) in done:
+                    continue
+                if ready:
+                    done.add(id(unit))
+                    order.append(unit)
+                    continue
+                stack.append((unit, True))
+                for need in reversed(needs(unit)):
+                    if id(need) not in done and need is not unit:
+                        stack.append((need, False))
+        self._unit_of = unit_of
+        return order
+
+    # -- forward lines ---------------------------------------------------------------------
+    def _parameter_lines(self, stack):
+        rows = [[self.expression[w] for w in row] for row in stack.weights]
+        if stack.is_vector():
+            return _numbers_array(f"{stack.weight_name} = np.array(", rows[0], ")")
+        opening = f"{stack.weight_name} = np.array(("
+        lines = []
+        for j, row in enumerate(rows):
+            last = j == len(rows) - 1
+            lines += _numbers_array(opening if j == 0 else " " * len(opening), row,
+                                    "))" if last else ",")
+        if stack.bias:
+            biases = [self.expression[b] for b in stack.bias]
+            lines += _numbers_array(f"{stack.bias_name} = np.array(", biases,
+                                    ")[:, None]  # a column")
+        return lines
+
+    def _forward_lines(self, unit):
+        if not isinstance(unit, _Stack):
+            name = self.expression[unit]
+            operands = [self.expression[p] for p in unit.parents]
+            how = "array" if self.varies[unit] else "python"
+            self._forward_names.append(name)
+            if self.varies[unit]:
+                self._array_names.add(name)
+            return codegen._wrap(f"{name} = {OPS[unit.op].show(operands, out=name, how=how)}")
+        names = [self.expression[m] for m in unit.members]
+        listed = f"{names[0]} ... {names[-1]}" if len(names) > 2 else ", ".join(names)
+        if unit.kind == "rows":
+            return _numbers_array(f"{unit.name} = np.array(", names, ")")
+        if unit.kind == "layer":
+            line = f"{unit.name} = {unit.weight_name} @ {unit.source.name}"
+            if unit.bias:
+                line += (f" + {self.expression[unit.bias[0]]}" if unit.is_vector()
+                         else f" + {unit.bias_name}")
+            if unit.is_vector():
+                self._array_names.add(unit.name)
+                return [line]
+            line += f"  # rows {listed}"
+        else:
+            base = unit.source.name
+            first = unit.members[0]
+            line = (f"{unit.name} = {OPS[first.op].show([base], out=unit.name, how='array')}"
+                    f"  # rows {listed}")
+        lines = [line]
+        if self._read_by_row(unit):
+            lines += codegen._wrap(f"{', '.join(names)}, = {unit.name}"
+                                   if len(names) == 1 else f"{', '.join(names)} = {unit.name}")
+            self._array_names.update(names)
+        return lines
+
+    def _read_by_row(self, stack):
+        return any(self._unit_of.get(c) is not None and not (
+            isinstance(self._unit_of[c], _Stack) and self._unit_of[c].source is stack)
+            for m in stack.members for c in self._children.get(m, ()))
+
+    # -- backward ------------------------------------------------------------------------
+    def _backward(self):
+        wanted = set(self.checked)
+        needed = {}
+        for node in self.order:
+            needed[node] = node in wanted or any(needed[p] for p in node.parents)
+        self._array_gradient = {node: self.varies[node] for node in self.order}
+        self._array_gradient[self.output] = True
+        terms = {}    # node -> [(g, local, is g an array?)], as in _BatchProgram
+        stacked = {}  # stack -> [(sign, text)]: whole-array terms
+        lines = ["# a layer of gradients per line: Σ over the batch by @ or .sum"]
+        seed = "gradient"
+        if self.output in wanted:
+            terms[self.output] = [(f"{seed}.copy()", "1.0", True)]  # not the cached seed
+        for unit in reversed(self.units):
+            members = unit.members if isinstance(unit, _Stack) else [unit]
+            if unit is not self.output and not any(needed[m] for m in members):
+                continue
+            if not isinstance(unit, _Stack):
+                lines.extend(self._node_backward(unit, terms, needed, seed))
+                continue
+            if unit.is_vector():
+                g = self._node_gradient(unit.members[0], terms, lines, seed)
+            else:
+                g = self._stack_gradient(unit, terms, stacked, lines)
+            if unit.kind == "rows":
+                for row, m in enumerate(unit.members):
+                    if needed[m]:
+                        terms.setdefault(m, []).append((f"{g}[{row}]", "1.0", True))
+            elif unit.kind == "map":
+                base = unit.source
+                local = OPS[unit.members[0].op].show_local(0, [base.name], out=unit.name,
+                                                           how="array")
+                stacked.setdefault(base, []).append(_term(g, local))
+            else:
+                lines.extend(self._layer_backward(unit, g, terms, stacked, needed))
+        for leaf in self.checked:
+            lines.extend(self._gradient_lines(leaf, terms))
+        return lines
+
+    def _node_gradient(self, node, terms, lines, seed):
+        if node is self.output:
+            self.gradient_names[node] = seed
+            return seed
+        lines.extend(self._gradient_lines(node, terms))
+        return self.gradient_names[node]
+
+    def _node_backward(self, node, terms, needed, seed):
+        lines = []
+        g = self._node_gradient(node, terms, lines, seed)
+        operands = [self.expression[p] for p in node.parents]
+        how = "array" if self.varies[node] else "python"
+        locals_ = OPS[node.op].show_locals(operands, out=self.expression[node], how=how)
+        for index, parent in enumerate(node.parents):
+            if needed[parent]:
+                terms.setdefault(parent, []).append(
+                    (g, locals_[index], self._array_gradient[node]))
+        return lines
+
+    def _stack_gradient(self, stack, terms, stacked, lines):
+        name = self._new_name(self._prefix + stack.name)
+        self._array_names.add(name)
+        received = stacked.pop(stack, [])
+        if received:
+            lines.extend(_sum_statements(name, received, False))
+            return name
+        # read row by row: each row's gradient, then the rows together
+        rows = []
+        for m in stack.members:
+            lines.extend(self._gradient_lines(m, terms))
+            rows.append(self.gradient_names[m])
+        lines.extend(_numbers_array(f"{name} = np.array(", rows, ")"))
+        return name
+
+    def _layer_backward(self, stack, g, terms, stacked, needed):
+        """dC/dW = δ Xᵀ and dC/db = Σ δ (over the batch); X receives Wᵀ δ."""
+        lines = []
+        source, vector = stack.source.name, stack.is_vector()
+        weights_needed = any(needed[w] for row in stack.weights for w in row)
+        if weights_needed:
+            gw = self._new_name(self._prefix + stack.weight_name)
+            lines.append(f"{gw} = {source} @ {g}  # Σ over the batch" if vector
+                         else f"{gw} = {g} @ {source}.T  # Σ over the batch")
+            for j, row in enumerate(stack.weights):
+                for k, w in enumerate(row):
+                    if needed[w]:
+                        index = f"{k}" if vector else f"{j}, {k}"
+                        terms.setdefault(w, []).append((f"{gw}[{index}]", "1.0", False))
+        if stack.bias:
+            if vector:
+                if needed[stack.bias[0]]:
+                    terms.setdefault(stack.bias[0], []).append((g, "1.0", True))
+            elif any(needed[b] for b in stack.bias):
+                gb = self._new_name(self._prefix + stack.bias_name)
+                lines.append(f"{gb} = {g}.sum(axis=1)  # Σ over the batch")
+                for j, b in enumerate(stack.bias):
+                    if needed[b]:
+                        terms.setdefault(b, []).append((f"{gb}[{j}]", "1.0", False))
+        if any(needed[x] for x in stack.source.members):
+            sent = (f"np.outer({stack.weight_name}, {g})" if vector
+                    else f"{stack.weight_name}.T @ {g}")
+            stacked.setdefault(stack.source, []).append(("+", sent))
+        return lines
+
+
+def _numbers_array(opening, names, closing):
+    """`opening(a, b, c)closing`, wrapped: a tuple of names, one row of an array."""
+    pieces = [f"{n}, " for n in names[:-1]] + [names[-1] + ("," if len(names) == 1 else "")]
+    return codegen._break(opening + "(", pieces, ")" + closing,
+                          " " * (len(opening) + 1), 4)

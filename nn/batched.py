@@ -65,7 +65,7 @@ def batch_compiled_cost(net, loss_fn, samples, targets):
         if node not in arguments and not node.constant:
             return None  # a leaf that is neither: it might change between calls
     f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
-                      reduction="mean", outputs=[s])
+                      reduction="mean", outputs=[s], matrices=True)
     columns = np.array(samples, dtype=float).T  # one array per input x_k
     target_array = np.array(targets, dtype=float)
     everything = range(len(targets))
@@ -78,7 +78,7 @@ def batch_compiled_cost(net, loss_fn, samples, targets):
             data, ys = list(columns[:, rows]), target_array[rows]
         values, gradients, (outputs,) = f.run(
             [p.data for p in parameters] + data + [ys],
-            sample_names=None if rows is None else rows.tolist())
+            sample_names=None if rows is None else rows.tolist(), checked=True)
         # C = (1/n) Σ_i cost_i, as nn.losses writes it (one cost: C is that cost)
         mean = float(values.sum() / len(values)) if len(values) > 1 else float(values[0])
         return BatchCost(mean, parameters, gradients), outputs.tolist()
