@@ -58,7 +58,7 @@ import numpy as np
 from engine import codegen
 from engine.codegen import _atom, _describe, _leaves, _number, _returns, _sum_statements, _term
 from engine.graph import grad
-from engine.ops import ARRAY_NAMES, OPS
+from engine.ops import ARRAY_NAMES, OPS, WEIGHTED_SUM
 
 __all__ = ["compile_batch", "BatchCompiled"]
 
@@ -477,7 +477,8 @@ class _MatrixProgram(_BatchProgram):
         return name
 
     def _is_layer_node(self, node, banned):
-        if node.op != "weighted_sum" or not self.varies[node] or node in banned \
+        # the matrix form is the weighted sum's own: a layer of them is W @ X + b
+        if OPS[node.op] is not WEIGHTED_SUM or not self.varies[node] or node in banned \
                 or node is self.output:
             return False
         k = len(node.parents) // 2
