@@ -51,6 +51,7 @@ that sample's index (or, where only the array code went astray, e.g. both
 branches of np.where computed, returns the engine's numbers).
 """
 
+import math
 import re
 
 import numpy as np
@@ -162,6 +163,8 @@ class BatchCompiled:
                 values, gradients, outputs = self.function(*arguments, seed)
             # an op's np.where may hold a nan it made without an invalid operation
             if np.isfinite(sum(gradients)).all():
+                if type(values) is not np.ndarray:  # no sample's input reaches it
+                    values = np.full(n, values)
                 return values, gradients, outputs
         except (ArithmeticError, ValueError, TypeError):
             pass
@@ -180,7 +183,7 @@ class BatchCompiled:
                                                    start=1):
             what = f"argument {position} ({name})"
             if leaf not in program.batch_set:
-                checked.append(x if type(x) is float else _number(x, what))
+                checked.append(x if type(x) is float and math.isfinite(x) else _number(x, what))
                 continue
             array = np.asarray(x, dtype=float) if not isinstance(x, np.ndarray) \
                 or x.dtype != np.float64 else x
@@ -334,6 +337,9 @@ class _BatchProgram(codegen._Program):
     def _gradient_lines(self, node, terms):
         name = self._gradient_name(node)
         received = terms.pop(node, [])
+        if node not in self._array_gradient:  # a leaf the output does not depend on
+            zero = "0.0 * gradient" if node in self.batch_set else "0.0"
+            return [f"{name} = {zero}  # the output does not depend on this"]
         if self._array_gradient[node]:  # one gradient per sample: as in the scalar code
             return _sum_statements(name, [_term(g, local) for g, local, _ in received], False)
         summed = []  # a shared node: what each sample sends it, added up
@@ -478,7 +484,8 @@ class _MatrixProgram(_BatchProgram):
 
     def _is_layer_node(self, node, banned):
         # the matrix form is the weighted sum's own: a layer of them is W @ X + b
-        if OPS[node.op] is not WEIGHTED_SUM or not self.varies[node] or node in banned \
+        if not node.parents or OPS[node.op] is not WEIGHTED_SUM or not self.varies[node] \
+                or node in banned \
                 or node is self.output:
             return False
         k = len(node.parents) // 2

@@ -1,0 +1,338 @@
+"""engine.compile(..., batch=...): one sample's graph over numpy arrays of a batch.
+
+The batch function must give, for every sample, the value the engine gives
+for that sample, and for a shared input the sum (or mean) over the samples of
+the gradient backward() gives; per-sample inputs get one gradient per sample.
+numpy's tanh/exp and its summation order round differently from Python's in
+the last bits, so "the same" is to a tight relative bound, not ==. Whatever
+the engine refuses for some sample, the batch refuses with the engine's error
+and that sample's index.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_compile import SETTINGS, STEPS, micrograd_demo_graph, numbers, run
+
+import engine
+from engine import Value
+from engine.batch import compile_batch
+from nn.layers import MLP
+from nn.losses import binary_cross_entropy, hinge, mse
+
+REL = 1e-12
+
+
+def close(got, want, scale=None, rel=REL):
+    """|got − want| <= rel · scale (scale: |want|, or the sum of the terms' sizes)."""
+    scale = abs(want) if scale is None else scale
+    return abs(got - want) <= rel * scale + 1e-250  # (products near underflow round apart)
+
+
+# -- random graphs over every op ------------------------------------------------------
+
+@st.composite
+def batch_programs(draw):
+    n_leaves = draw(st.integers(1, 3))
+    steps = []
+    for k in range(draw(st.integers(1, 8))):
+        available = n_leaves + k
+        steps.append((draw(st.sampled_from(sorted(STEPS))),
+                      draw(st.integers(0, available - 1)),
+                      draw(st.integers(0, available - 1))))
+    varies = draw(st.lists(st.booleans(), min_size=n_leaves, max_size=n_leaves))
+    if not any(varies):
+        varies[0] = True
+    n_samples = draw(st.integers(1, 4))
+    samples = [draw(st.lists(numbers, min_size=n_leaves, max_size=n_leaves))
+               for _ in range(n_samples)]
+    for sample in samples[1:]:  # shared inputs: one number for every sample
+        for k in range(n_leaves):
+            if not varies[k]:
+                sample[k] = samples[0][k]
+    return steps, varies, samples
+
+
+def engine_sample(steps, numbers):
+    """('ok', value, gradients) by backward() of one sample's graph, or ('error', error)."""
+    try:
+        leaves, output = run(steps, numbers)
+        output.backward()
+        if not all(math.isfinite(leaf.grad) for leaf in leaves):
+            raise FloatingPointError("a gradient is not finite")
+        return "ok", output.data, [leaf.grad for leaf in leaves]
+    except (ArithmeticError, ValueError) as error:
+        return "error", error
+
+
+@SETTINGS
+@given(batch_programs(), st.booleans())
+def test_random_graphs_over_every_op_agree_with_backward_sample_by_sample(program, matrices):
+    steps, varies, samples = program
+    try:
+        leaves, output = run(steps, samples[0])
+    except (ArithmeticError, ValueError):
+        return  # the engine refuses to build it at all: nothing to compile
+    batch = [leaf for leaf, v in zip(leaves, varies) if v]
+    f = compile_batch(output, leaves, batch=batch, matrices=matrices)
+    arguments = [np.array([s[k] for s in samples]) if v else samples[0][k]
+                 for k, v in enumerate(varies)]
+    expected = [engine_sample(steps, numbers) for numbers in samples]
+    failed = [i for i, e in enumerate(expected) if e[0] == "error"]
+    if failed:
+        with pytest.raises((ArithmeticError, ValueError)) as raised:
+            f(*arguments)
+        assert str(raised.value).startswith(f"sample {failed[0]}: "), f.source
+        assert isinstance(raised.value, type(expected[failed[0]][1])), f.source
+        return
+    values, gradients = f(*arguments)
+    # A gradient is a sum of terms that the batch code may add in another order
+    # than backward(): where they cancel, the difference is relative to the
+    # terms (about 1 here), not to what is left of them.
+    for i, (_, value, _) in enumerate(expected):
+        assert close(values[i], value, rel=1e-9), (i, f.source)
+    for k, v in enumerate(varies):
+        per_sample = [e[2][k] for e in expected]
+        if v:
+            for i, g in enumerate(per_sample):
+                assert close(gradients[k][i], g, scale=1.0 + abs(g), rel=1e-9), (k, i, f.source)
+        else:
+            assert close(gradients[k], sum(per_sample),
+                         scale=1.0 + sum(abs(g) for g in per_sample), rel=1e-9), (k, f.source)
+
+
+def test_every_op_of_the_table_is_in_the_random_graphs():
+    ops = set()
+    for step in STEPS.values():
+        a, b = Value(0.7), Value(1.3)
+        ops.add(step(a, b).op)
+    assert ops >= set(engine.OPS)
+
+
+# -- the article's network ------------------------------------------------------------
+
+def article_batch(activation="tanh", loss=binary_cross_entropy, n=75, seed=0, expand=False):
+    net = MLP(4, [4, 4, 1], activation=activation, seed=seed, expand=expand)
+    x = [Value(0.0, label=f"x_{k}") for k in range(1, 5)]
+    y = Value(1.0, label="y")  # a label every loss takes; the calls give the batch's
+    cost = loss(net(x), y)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    Y = (rng.random(n) > 0.5).astype(float)
+    if loss is hinge:
+        Y = 2 * Y - 1
+    return net, x, y, cost, X, Y
+
+
+@pytest.mark.parametrize("matrices", [False, True])
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid", "relu", "linear"])
+@pytest.mark.parametrize("loss", [mse, binary_cross_entropy, hinge])
+def test_the_4_4_4_1_network_agrees_with_the_scalar_code_and_backward(matrices, activation,
+                                                                     loss):
+    net, x, y, cost, X, Y = article_batch(activation, loss)
+    parameters = net.parameters()
+    f = engine.compile(cost, parameters + x + [y], wrt=parameters, batch=x + [y]) \
+        if not matrices else compile_batch(cost, parameters + x + [y], wrt=parameters,
+                                           batch=x + [y], matrices=True)
+    weights = [p.data for p in parameters]
+    values, gradients = f(*weights, *X.T, Y)
+    scalar = engine.compile(cost, parameters + x + [y], wrt=parameters)
+    totals, sizes = [0.0] * len(parameters), [0.0] * len(parameters)
+    for i in range(len(Y)):
+        value, grads = scalar(*weights, *X[i], Y[i])
+        assert close(values[i], value)
+        for k, g in enumerate(grads):
+            totals[k] += g
+            sizes[k] += abs(g)
+    for k in range(len(parameters)):
+        assert close(gradients[k], totals[k], scale=sizes[k]), parameters[k].label
+    # backward() of the whole batch's graph, a mean: reduction="mean"
+    mean = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                         reduction="mean", matrices=matrices)
+    _, mean_gradients = mean(*weights, *X.T, Y)
+    C = loss([net(list(row)) for row in X.tolist()], Y.tolist())
+    C.backward()
+    for k, p in enumerate(parameters):
+        assert close(mean_gradients[k], p.grad, scale=sizes[k] / len(Y)), p.label
+
+
+def test_the_elementary_graph_compiles_over_a_batch_too():
+    net, x, y, cost, X, Y = article_batch(expand=True, n=10)
+    parameters = net.parameters()
+    f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True)  # no weighted sums: one line per node
+    values, gradients = f(*[p.data for p in parameters], *X.T, Y)
+    C = binary_cross_entropy([net(list(row)) for row in X.tolist()], Y.tolist())
+    C.backward()
+    assert close(values.mean(), C.data)
+    for g, p in zip(gradients, parameters):
+        assert close(g / len(Y), p.grad, scale=1e-3 + abs(p.grad))
+
+
+def test_the_micrograd_demo_as_one_samples_graph():
+    # micrograd's loss is mean(hinge terms) + α Σ p²: one sample's cost is its
+    # hinge term + the (shared) L2 term, and the mean over the batch is the loss
+    net, whole = micrograd_demo_graph()
+    whole.backward()
+    rng = np.random.default_rng(1337)
+    X = rng.normal(size=(100, 2))
+    Y = np.array([1.0 if rng.random() < 0.5 else -1.0 for _ in range(100)])
+    x = [Value(0.0, label="x_1"), Value(0.0, label="x_2")]
+    y = Value(0.0, label="y")
+    parameters = net.parameters()
+    one = (1 + -y * net(x)).relu() + 1e-4 * sum(p * p for p in parameters)
+    for matrices in (False, True):
+        f = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
+                          reduction="mean", matrices=matrices)
+        values, gradients = f(*[p.data for p in parameters], *X.T, Y)
+        assert close(values.mean(), whole.data, rel=1e-13)
+        for g, p in zip(gradients, parameters):
+            assert close(g, p.grad, scale=1e-12 + abs(p.grad), rel=1e-11), p.label
+        assert f.replays == 0
+
+
+# -- what the code says ----------------------------------------------------------------
+
+def test_the_batch_code_is_the_scalar_code_line_for_line_with_the_sums_visible():
+    net, x, y, cost, X, Y = article_batch()
+    parameters = net.parameters()
+    scalar = engine.compile(cost, parameters + x + [y], wrt=parameters).source
+    batch = engine.compile(cost, parameters + x + [y], wrt=parameters, batch=x + [y]).source
+    assert "    z3_2 = w2_21*a2_1 + w2_22*a2_2 + w2_23*a2_3 + w2_24*a2_4 + b2_2\n" in batch
+    assert "    a3_2 = np.tanh(z3_2)\n" in batch
+    assert "    dC_dw2_22 = dC_dz3_2 @ a2_2  # Σ over the batch\n" in batch
+    assert "    dC_db2_2 = dC_dz3_2.sum()  # Σ over the batch\n" in batch
+    # every node has its line, named as in the scalar code
+    for line in scalar.splitlines():
+        target = line.strip().split(" = ")[0]
+        if " = " in line and target.startswith(("z", "a", "s", "C", "dC_dz", "dC_da")):
+            assert f"    {target} = " in batch, target
+
+
+def test_the_matrix_code_is_the_articles_matrix_form():
+    net, x, y, cost, X, Y = article_batch()
+    parameters = net.parameters()
+    f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True)
+    for line in ("z3 = w2 @ a2 + b2", "a3 = np.tanh(z3)", "s = w3 @ a3 + b3_1",
+                 "dC_dz3 = dC_da3 * (1.0 - a3 * a3)", "dC_da2 = w2.T @ dC_dz3",
+                 "dC_dw2 = dC_dz3 @ a2.T  # Σ over the batch",
+                 "dC_db2 = dC_dz3.sum(axis=1)  # Σ over the batch",
+                 "dC_dw2_22 = dC_dw2[1, 1]"):
+        assert f"    {line}" in f.source, line
+
+
+def test_reduction_mean_is_the_sum_over_n():
+    net, x, y, cost, X, Y = article_batch(n=20)
+    arguments = net.parameters() + x + [y]
+    numbers = [p.data for p in net.parameters()] + list(X.T) + [Y]
+    _, summed = engine.compile(cost, arguments, batch=x + [y])(*numbers)
+    _, mean = engine.compile(cost, arguments, batch=x + [y], reduction="mean")(*numbers)
+    for s, m in zip(summed[:len(net.parameters())], mean):
+        assert close(m, s / 20, scale=abs(s / 20))
+
+
+def test_a_per_sample_input_gets_one_gradient_per_sample():
+    x, w = Value(0.0, label="x"), Value(0.0, label="w")
+    out = (w * x).tanh()
+    f = engine.compile(out, [w, x], batch=[x])
+    values, (dw, dx) = f(0.5, [1.0, -2.0, 3.0])
+    for i, xi in enumerate([1.0, -2.0, 3.0]):
+        assert close(dx[i], 0.5 * (1 - math.tanh(0.5 * xi) ** 2))
+        assert close(values[i], math.tanh(0.5 * xi))
+    assert close(dw, sum(xi * (1 - math.tanh(0.5 * xi) ** 2) for xi in [1.0, -2.0, 3.0]),
+                 scale=3.0)
+
+
+def test_an_op_added_to_the_table_needs_no_edit_here():
+    # tests/engine/test_adding_an_op.py does this for an op with an array form;
+    # this one's Python form (operators only) works on arrays as it is
+    cube = engine.Op("cube", "³", ("x",), forward=lambda x: x * x * x,
+                     derivatives=lambda x, out: (3.0 * x * x,),
+                     result=engine.Formula("$x³", "$x^3", "$x * $x * $x"),
+                     local=(engine.Formula("3$x²", "3 $x^2", "3.0 * $x * $x"),))
+    engine.OPS["cube"] = cube
+    try:
+        x = Value(0.0, label="x")
+        f = engine.compile(engine.apply(cube, x), [x], batch=[x])
+        values, (dx,) = f([1.0, 2.0])
+        assert values.tolist() == [1.0, 8.0] and dx.tolist() == [3.0, 12.0]
+    finally:
+        del engine.OPS["cube"]
+
+
+# -- refusals ----------------------------------------------------------------------
+
+def test_a_non_finite_number_is_refused_naming_the_argument_and_the_sample():
+    x, w = Value(0.0, label="x"), Value(0.0, label="w")
+    f = engine.compile((w * x).tanh(), [w, x], batch=[x])
+    with pytest.raises(ValueError, match=r"argument 2 \(x\) must be finite; sample 2 is nan"):
+        f(0.5, [1.0, 2.0, math.nan])
+    with pytest.raises(ValueError, match=r"argument 1 \(w\) must be finite"):
+        f(math.inf, [1.0, 2.0])
+
+
+def test_log_of_a_non_positive_number_is_the_engines_error_naming_the_sample():
+    x, w = Value(1.0, label="x"), Value(1.0, label="w")
+    out = (w * x).log()
+    out.label = "out"
+    for matrices in (False, True):
+        f = compile_batch(out, [w, x], batch=[x], matrices=matrices)
+        with pytest.raises(ValueError, match=r"^sample 3: log.*x > 0") as raised:
+            f(2.0, [1.0, 2.0, 3.0, -1.0, 0.0])
+        engine_error = None
+        try:
+            (Value(2.0, label="w") * Value(-1.0, label="x")).log()
+        except ValueError as error:
+            engine_error = str(error)
+        assert str(raised.value) == f"sample 3: {engine_error}"
+
+
+def test_division_by_zero_and_overflow_name_the_sample():
+    x, w = Value(1.0, label="x"), Value(1.0, label="w")
+    f = engine.compile(w / x, [w, x], batch=[x])
+    with pytest.raises(ZeroDivisionError, match=r"^sample 1: div"):
+        f(1.0, [2.0, 0.0, 0.0])
+    g = engine.compile((w * x).exp(), [w, x], batch=[x])
+    with pytest.raises(OverflowError, match=r"^sample 2: exp"):
+        g(1.0, [2.0, 3.0, 800.0])
+    assert g.replays == 1
+
+
+def test_only_the_array_code_going_astray_gives_the_engines_numbers():
+    # 0 ** 0.5 is fine, but the array form of d(x^y)/dx computes 0 ** −0.5 in the
+    # branch np.where leaves out: numpy objects, the engine does the batch
+    x = Value(1.0, label="x")
+    f = engine.compile(x ** 0.5 + x, [x], batch=[x])
+    with pytest.raises(FloatingPointError, match="^sample 1: backward"):
+        f([1.0, 0.0])  # d√x/dx at 0 is infinite: the engine refuses it too
+    values, (dx,) = f([4.0, 1.0])
+    assert values.tolist() == [6.0, 2.0] and dx.tolist() == [1.25, 1.5]
+    y = Value(1.0, label="y")
+    g = engine.compile(x ** y, [x, y], batch=[x, y])
+    values, (dx, dy) = g([0.0, 4.0], [0.0, 0.5])  # 0^0 = 1; its dy is 0, dx is 0
+    assert values.tolist() == [1.0, 2.0] and dx.tolist() == [0.0, 0.25]
+    assert g.replays == 1
+
+
+def test_bad_arguments_are_clear_errors():
+    x, w = Value(0.0, label="x"), Value(0.0, label="w")
+    f = engine.compile(w * x, [w, x], batch=[x])
+    with pytest.raises(TypeError, match=r"takes 2 arguments \(w, x\), got 1"):
+        f(1.0)
+    with pytest.raises(ValueError, match="1-D array"):
+        f(1.0, [[1.0, 2.0]])
+    with pytest.raises(ValueError, match="no samples"):
+        f(1.0, [])
+    y = Value(0.0, label="y")
+    g = engine.compile(w * x + y, [w, x, y], batch=[x, y])
+    with pytest.raises(ValueError, match=r"argument 3 \(y\) has 2 samples, the arguments "
+                                         r"before it 3"):
+        g(1.0, [1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="batch must be among the inputs"):
+        engine.compile(w * x, [w], batch=[x])
+    with pytest.raises(ValueError, match="reduction must be"):
+        engine.compile(w * x, [w, x], batch=[x], reduction="average")
