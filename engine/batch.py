@@ -51,6 +51,7 @@ that sample's index (or, where only the array code went astray, e.g. both
 branches of np.where computed, returns the engine's numbers).
 """
 
+import gc
 import math
 import re
 
@@ -89,9 +90,10 @@ def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(
     inputs = _leaves(inputs, "inputs")
     wrt = list(inputs) if wrt is None else _leaves(wrt, "wrt")
     batch = _leaves(batch, "batch")
+    arguments = set(inputs)
     for what, values in (("wrt", wrt), ("batch", batch)):
         for v in values:
-            if not any(v is x for x in inputs):
+            if v not in arguments:
                 raise ValueError(f"compile: {what} must be among the inputs; "
                                  f"{_describe(v)} is not")
     if not batch:
@@ -107,8 +109,17 @@ def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(
     if not isinstance(output, codegen.Value):
         raise TypeError(f"compile: output must be a Value, not {type(output).__name__}")
     kind = _MatrixProgram if matrices else _BatchProgram
-    program = kind(output, inputs, wrt, batch, list(outputs))
-    function = _define(program.source, program.function_name)
+    # Writing the code makes many small strings that all live to the end: the
+    # garbage collector's passes over them (and over the graph) find nothing
+    # to free and, for a graph of a few thousand nodes, took most of the time.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        program = kind(output, inputs, wrt, batch, list(outputs))
+        function = _define(program.source, program.function_name)
+    finally:
+        if collecting:
+            gc.enable()
     return BatchCompiled(program, function, reduction)
 
 
@@ -162,7 +173,8 @@ class BatchCompiled:
             with np.errstate(over="raise", divide="raise", invalid="raise"):
                 values, gradients, outputs = self.function(*arguments, seed)
             # an op's np.where may hold a nan it made without an invalid operation
-            if np.isfinite(sum(gradients)).all():
+            total = sum(gradients)
+            if math.isfinite(total) if type(total) is float else np.isfinite(total).all():
                 if type(values) is not np.ndarray:  # no sample's input reaches it
                     values = np.full(n, values)
                 return values, gradients, outputs
@@ -349,14 +361,18 @@ class _BatchProgram(codegen._Program):
         return _sum_statements(name, summed, False, comment)
 
     def _sum_over_batch(self, g, local):
-        """Σ_i g_i · local_i as (sign, text): g @ x for two arrays, g.sum() for 1."""
+        """Σ_i g_i · local_i as (sign, text): g @ x for two arrays, g.sum() for 1.
+
+        float(...): a shared node's numbers stay Python's own, as fast as in the
+        scalar code (numpy's scalars are several times slower to compute with).
+        """
         if local == "1.0":
-            return ("+", f"{g}.sum()")
+            return ("+", f"float({g}.sum())")
         if local == "-1.0":
-            return ("-", f"{g}.sum()")
+            return ("-", f"float({g}.sum())")
         if local in self._array_names:
-            return ("+", f"{g} @ {local}")
-        return ("+", f"({g} * {_atom(local)}).sum()")
+            return ("+", f"float({g} @ {local})")
+        return ("+", f"float(({g} * {_atom(local)}).sum())")
 
     # -- the function --------------------------------------------------------------------
     def _function(self, function_name, arguments, forward, backward):
@@ -560,10 +576,11 @@ class _MatrixProgram(_BatchProgram):
         (A stack read only row by row is fine: its rows get names; its gradient is
         put together from theirs.)
         """
-        whole_readers = set()
+        source_of = {}  # a node of a layer or map -> the stack it reads whole
         for stack in self.stacks:
             if stack.kind in ("layer", "map") and stack.source is not None:
-                whole_readers.update(stack.members)
+                for m in stack.members:
+                    source_of[m] = stack.source
         bad = []
         for stack in self.stacks:
             if stack.kind == "rows" or stack.is_vector():
@@ -571,7 +588,7 @@ class _MatrixProgram(_BatchProgram):
             read_whole = read_by_row = False
             for m in stack.members:
                 for c in self._children.get(m, ()):
-                    if c in whole_readers and self._reads_whole(c, stack):
+                    if source_of.get(c) is stack:
                         read_whole = True
                     else:
                         read_by_row = True
@@ -579,12 +596,6 @@ class _MatrixProgram(_BatchProgram):
                     or self.output in stack.members:
                 bad.append(stack)
         return bad
-
-    def _reads_whole(self, child, stack):
-        for other in self.stacks:
-            if child in other.members:
-                return other.source is stack
-        return False
 
     # -- the order of the lines ----------------------------------------------------------
     def _units_in_order(self):
@@ -765,12 +776,12 @@ class _MatrixProgram(_BatchProgram):
         weights_needed = any(needed[w] for row in stack.weights for w in row)
         if weights_needed:
             gw = self._new_name(self._prefix + stack.weight_name)
-            lines.append(f"{gw} = {source} @ {g}  # Σ over the batch" if vector
-                         else f"{gw} = {g} @ {source}.T  # Σ over the batch")
+            product = f"{source} @ {g}" if vector else f"{g} @ {source}.T"
+            lines.append(f"{gw} = ({product}).tolist()  # Σ over the batch; as numbers")
             for j, row in enumerate(stack.weights):
                 for k, w in enumerate(row):
                     if needed[w]:
-                        index = f"{k}" if vector else f"{j}, {k}"
+                        index = f"{k}" if vector else f"{j}][{k}"
                         terms.setdefault(w, []).append((f"{gw}[{index}]", "1.0", False))
         if stack.bias:
             if vector:
@@ -778,7 +789,7 @@ class _MatrixProgram(_BatchProgram):
                     terms.setdefault(stack.bias[0], []).append((g, "1.0", True))
             elif any(needed[b] for b in stack.bias):
                 gb = self._new_name(self._prefix + stack.bias_name)
-                lines.append(f"{gb} = {g}.sum(axis=1)  # Σ over the batch")
+                lines.append(f"{gb} = {g}.sum(axis=1).tolist()  # Σ over the batch; as numbers")
                 for j, b in enumerate(stack.bias):
                     if needed[b]:
                         terms.setdefault(b, []).append((f"{gb}[{j}]", "1.0", False))
