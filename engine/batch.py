@@ -18,9 +18,10 @@ backward pass dC/d(node) of a per-sample node is an array too, one local
 gradient per sample, and where a shared input's gradient is formed the
 per-sample terms are added up, visibly:
 
-    dC_dw2_22 = dC_dz3_2 @ a2_2  # Σ over the batch
+    dC_dw2_22 = float(dC_dz3_2 @ a2_2)  # Σ over the batch
 
-(``u @ v`` of two arrays of the batch is Σ_i u_i·v_i.) That is the article's
+(``u @ v`` of two arrays of the batch is Σ_i u_i·v_i; float() keeps a shared
+number a Python float, as fast to compute with as in the scalar code.) That is the article's
 matrix form, δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l) and ∂C/∂W^l = δ^{l+1} (a^l)ᵀ,
 reached from the chain rule instead of derived by hand: the sum over k in
 the matrix product is the sum over a node's children, and the sum over the
@@ -430,7 +431,7 @@ class _MatrixProgram(_BatchProgram):
     The code then reads as the article's matrix form, z^{l+1} = W^l a^l + b^l
     and δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l), with the scalar names where a number
     enters or leaves: the matrices are built from w2_11 ... w2_44, and
-    dC_dw2_22 = dC_dw2[1, 1] reads one gradient back out.
+    dC_dw2_22 = dC_dw2[1][1] reads one gradient back out (as a Python number).
     """
 
     def _forward(self):
@@ -777,7 +778,7 @@ class _MatrixProgram(_BatchProgram):
         if weights_needed:
             gw = self._new_name(self._prefix + stack.weight_name)
             product = f"{source} @ {g}" if vector else f"{g} @ {source}.T"
-            lines.append(f"{gw} = ({product}).tolist()  # Σ over the batch; as numbers")
+            lines.append(f"{gw} = ({product}).tolist()  # Σ over the batch")
             for j, row in enumerate(stack.weights):
                 for k, w in enumerate(row):
                     if needed[w]:
@@ -789,7 +790,7 @@ class _MatrixProgram(_BatchProgram):
                     terms.setdefault(stack.bias[0], []).append((g, "1.0", True))
             elif any(needed[b] for b in stack.bias):
                 gb = self._new_name(self._prefix + stack.bias_name)
-                lines.append(f"{gb} = {g}.sum(axis=1).tolist()  # Σ over the batch; as numbers")
+                lines.append(f"{gb} = {g}.sum(axis=1).tolist()  # Σ over the batch")
                 for j, b in enumerate(stack.bias):
                     if needed[b]:
                         terms.setdefault(b, []).append((f"{gb}[{j}]", "1.0", False))

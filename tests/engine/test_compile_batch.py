@@ -203,8 +203,8 @@ def test_the_batch_code_is_the_scalar_code_line_for_line_with_the_sums_visible()
     batch = engine.compile(cost, parameters + x + [y], wrt=parameters, batch=x + [y]).source
     assert "    z3_2 = w2_21*a2_1 + w2_22*a2_2 + w2_23*a2_3 + w2_24*a2_4 + b2_2\n" in batch
     assert "    a3_2 = np.tanh(z3_2)\n" in batch
-    assert "    dC_dw2_22 = dC_dz3_2 @ a2_2  # Σ over the batch\n" in batch
-    assert "    dC_db2_2 = dC_dz3_2.sum()  # Σ over the batch\n" in batch
+    assert "    dC_dw2_22 = float(dC_dz3_2 @ a2_2)  # Σ over the batch\n" in batch
+    assert "    dC_db2_2 = float(dC_dz3_2.sum())  # Σ over the batch\n" in batch
     # every node has its line, named as in the scalar code
     for line in scalar.splitlines():
         target = line.strip().split(" = ")[0]
@@ -219,9 +219,9 @@ def test_the_matrix_code_is_the_articles_matrix_form():
                       matrices=True)
     for line in ("z3 = w2 @ a2 + b2", "a3 = np.tanh(z3)", "s = w3 @ a3 + b3_1",
                  "dC_dz3 = dC_da3 * (1.0 - a3 * a3)", "dC_da2 = w2.T @ dC_dz3",
-                 "dC_dw2 = dC_dz3 @ a2.T  # Σ over the batch",
-                 "dC_db2 = dC_dz3.sum(axis=1)  # Σ over the batch",
-                 "dC_dw2_22 = dC_dw2[1, 1]"):
+                 "dC_dw2 = (dC_dz3 @ a2.T).tolist()  # Σ over the batch",
+                 "dC_db2 = dC_dz3.sum(axis=1).tolist()  # Σ over the batch",
+                 "dC_dw2_22 = dC_dw2[1][1]"):
         assert f"    {line}" in f.source, line
 
 
