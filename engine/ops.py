@@ -309,14 +309,15 @@ PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
 
 # -- the same functions over numpy arrays (engine/batch.py) -------------------
 
-def _sigmoid_array(x):
-    # As _sigmoid_forward, both forms at once: e = exp(−|x|) never overflows.
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
 def _softplus_array(x):
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+    # ln(1 + e^x) = ln(e^0 + e^x), which logaddexp computes without overflow
+    return np.logaddexp(0.0, x)
+
+
+def _sigmoid_array(x):
+    # σ(x) = 1/(1 + e^−x) = exp(−softplus(−x)): never overflows, and four numpy
+    # calls where the two forms of _sigmoid_forward would take nine
+    return np.exp(-np.logaddexp(0.0, -x))
 
 
 # The functions the array forms may call; a Python form that calls only these
