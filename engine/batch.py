@@ -795,7 +795,7 @@ class _MatrixProgram(_BatchProgram):
                     if needed[b]:
                         terms.setdefault(b, []).append((f"{gb}[{j}]", "1.0", False))
         if any(needed[x] for x in stack.source.members):
-            sent = (f"np.outer({stack.weight_name}, {g})" if vector
+            sent = (f"{stack.weight_name}[:, None] * {g}" if vector  # a column times a row
                     else f"{stack.weight_name}.T @ {g}")
             stacked.setdefault(stack.source, []).append(("+", sent))
         return lines
