@@ -283,7 +283,7 @@ class _BatchProgram(codegen._Program):
         self.varies = self._varies()
         lines = ["# forward pass: each node from its operands, every sample at once"]
         for node in self.constants:
-            lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
+            lines.append(f"{self.expression[node]} = {float(node.data)!r}  # a constant")
         self._forward_names = []
         self._reading_order = codegen._reading_order(self.output)
         self._array_names = {self.expression[x] for x in self.inputs if x in self.batch_set}
@@ -293,8 +293,8 @@ class _BatchProgram(codegen._Program):
             name = self.expression[node]
             operands = [self.expression[p] for p in node.parents]
             how = "array" if self.varies[node] else "python"
-            formula = OPS[node.op].show(operands, out=name, how=how)
-            lines.extend(codegen._wrap(f"{name} = {formula}"))
+            # (a sum of thousands of terms is split as the scalar code splits it)
+            lines.extend(codegen._assign(name, OPS[node.op].show(operands, out=name, how=how)))
             self._forward_names.append(name)
             if self.varies[node]:
                 self._array_names.add(name)
@@ -442,7 +442,7 @@ class _MatrixProgram(_BatchProgram):
         self._find_stacks()
         lines = []
         for node in self.constants:
-            lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
+            lines.append(f"{self.expression[node]} = {float(node.data)!r}  # a constant")
         lines.append("# the parameters as the article's matrices: row j, column k holds w_jk")
         for stack in self.stacks:
             if stack.kind == "layer":
@@ -665,7 +665,7 @@ class _MatrixProgram(_BatchProgram):
             self._forward_names.append(name)
             if self.varies[unit]:
                 self._array_names.add(name)
-            return codegen._wrap(f"{name} = {OPS[unit.op].show(operands, out=name, how=how)}")
+            return codegen._assign(name, OPS[unit.op].show(operands, out=name, how=how))
         names = [self.expression[m] for m in unit.members]
         listed = f"{names[0]} ... {names[-1]}" if len(names) > 2 else ", ".join(names)
         if unit.kind == "rows":

@@ -64,12 +64,13 @@ LINE_WIDTH = 99
 # Names the generated code uses for itself, never given to a node.
 _RESERVED = (set(keyword.kwlist) | set(dir(builtins)) | set(PYTHON_NAMES)
              | {"isfinite", "parameters", "gradients", "gradient", "learning_rate",
-                "forward_check", "backward_check"})
+                "forward_check", "backward_check", "updated"})
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 _ATOM = re.compile(r"^(?:[A-Za-z_][0-9A-Za-z_.]*|\d[0-9.e+-]*)$")
 _CALL = re.compile(r"^[A-Za-z_][0-9A-Za-z_.]*\(")
 
 _compiled_count = itertools.count(1)
+_isfinite = math.isfinite
 
 
 def compile(output, inputs, wrt=None, batch=None, reduction="sum", matrices=False):
@@ -186,8 +187,16 @@ class Compiled:
             pass
         self.replays += 1
         value, gradients = self._replay_gradients(parameters, numbers)
+        updated = []
         for k, g in enumerate(gradients[:len(parameters)]):
-            parameters[k] = parameters[k] - learning_rate * g
+            new = parameters[k] - learning_rate * g
+            if not math.isfinite(new):  # as nn.SGD refuses it: nothing is changed
+                raise FloatingPointError(
+                    f"{self._signature()}: the update of {self._argument_name(k)} would make "
+                    f"it {new} (w = {parameters[k]!r}, dC/dw = {g!r}, learning_rate = "
+                    f"{learning_rate:g}); nothing was changed")
+            updated.append(new)
+        parameters[:] = updated
         return value
 
     def _call_sample(self, arguments):
@@ -195,7 +204,7 @@ class Compiled:
             raise TypeError(f"{self._signature()}: missing the parameters and the gradients")
         parameters, accumulated = arguments[0], arguments[1]
         parameters, numbers, gradient = self._split(
-            (parameters,) + arguments[2:], "gradient")
+            (parameters,) + arguments[2:], "gradient", shift=1)
         accumulated = tuple(accumulated)
         if len(accumulated) != len(parameters):
             raise TypeError(f"{self._signature()}: {len(accumulated)} gradients for "
@@ -222,7 +231,7 @@ class Compiled:
         root = new[program.output]
         return root.data, grad(root, [new[v] for v in program.checked])
 
-    def _split(self, arguments, last):
+    def _split(self, arguments, last, shift=0):
         program = self._program
         if len(arguments) != len(program.inputs) + 2:
             raise TypeError(f"{self._signature()} takes {len(program.inputs) + 2} "
@@ -231,15 +240,44 @@ class Compiled:
         if not isinstance(parameters, list) or len(parameters) != len(program.parameters):
             raise TypeError(f"{self._signature()}: parameters must be a list of "
                             f"{len(program.parameters)} numbers")
-        return parameters, self._numbers(numbers), _number(scalar, last)
+        # One sum checks them all: it is a finite float only if every one is a
+        # finite number (inf, nan, or a str, None ... and the slow path names it).
+        try:
+            checked = _isfinite(sum(parameters))
+        except (TypeError, OverflowError):
+            checked = False
+        if not checked:
+            for k, p in enumerate(parameters):
+                _number(p, f"{self._signature()}: parameters[{k}] "
+                           f"({self._argument_name(k)})")
+        numbers = self._numbers(numbers, first=2 + shift)
+        return parameters, numbers, _number(
+            scalar, f"{self._signature()}: argument {len(arguments) + shift} ({last})")
 
-    def _numbers(self, numbers):
+    def _numbers(self, numbers, first=1):
+        """The numbers as floats, each checked once per call: a real, finite number.
+
+        first is the position of the first of them among the arguments (1-based).
+        """
         names = self._program.input_names
         if len(numbers) != len(names):
             raise TypeError(f"{self._signature()} takes {len(names)} numbers "
                             f"({', '.join(names)}), got {len(numbers)}")
-        return [x if type(x) is float else _number(x, name)
-                for x, name in zip(numbers, names)]
+        numbers = [x if type(x) is float else _number(
+                       x, f"{self._signature()}: argument {k} ({name})")
+                   for k, (x, name) in enumerate(zip(numbers, names), start=first)]
+        if not _isfinite(sum(numbers)):
+            # The engine refuses inf and nan in a leaf; so does the code, where
+            # tanh(inf) = 1 or relu(nan) = 0 would hide them. (A finite sum
+            # that overflows passes: then no number is at fault.)
+            for k, (x, name) in enumerate(zip(numbers, names), start=first):
+                _number(x, f"{self._signature()}: argument {k} ({name})")
+        return numbers
+
+    def _argument_name(self, k):
+        """The label (or name in the code) of parameter k."""
+        program = self._program
+        return f"'{program.expression[program.parameters[k]]}'"
 
     def _signature(self):
         return self._program.signature
@@ -401,7 +439,8 @@ class _Program:
     def _forward(self):
         lines = []
         for node in self.constants:
-            lines.append(f"{self.expression[node]} = {node.data!r}  # a constant (not an argument)")
+            lines.append(f"{self.expression[node]} = {float(node.data)!r}  "
+                         f"# a constant (not an argument)")
         self._forward_names = []
         self._reading_order = _reading_order(self.output)
         for node in self._reading_order:
@@ -409,7 +448,7 @@ class _Program:
                 continue
             name = self.expression[node]
             operands = [self.expression[p] for p in node.parents]
-            lines.extend(_wrap(f"{name} = {OPS[node.op].show(operands, out=name, how='python')}"))
+            lines.extend(_assign(name, OPS[node.op].show(operands, out=name, how="python")))
             self._forward_names.append(name)
         return lines
 
@@ -524,9 +563,13 @@ class _Program:
             body.append("# gradient descent: w ← w − ε ∂C/∂w, in place")
             updates = [f"{self.expression[p]} - learning_rate * {g}"
                        for p, g in zip(self.parameters, returned)]
-            body.append("parameters[:] = (")
+            body.append("updated = (")
             body.extend(f"    {u}," for u in updates)
             body.append(")")
+            body.append("# as nn.SGD: no parameter changes if an update is not finite")
+            body.append("if not isfinite(sum(updated)):")
+            body.append('    raise FloatingPointError("an update is not finite")')
+            body.append("parameters[:] = updated")
             body.append(f"return {root}")
         else:
             outputs = "".join(f"{self.expression[v]}, " for v in self.outputs)
@@ -639,6 +682,61 @@ def _literal(x):
     """A float as code that reads back exactly; negative ones in parentheses."""
     text = repr(float(x))
     return f"({text})" if text.startswith("-") else text
+
+
+def _assign(target, expression):
+    """`target = expression`, wrapped; a long sum split into statements of
+    TERMS_PER_STATEMENT terms (`z = t1 + ... + t32`, `z = z + t33 + ...`),
+    which adds left to right exactly as the one expression would."""
+    terms = _sum_terms(expression)
+    if terms is None:
+        return _wrap(f"{target} = {expression}")
+    return _sum_statements(target, terms, accumulate=False)
+
+
+# What may stand between the terms of a sum that can be split: anything else
+# at the top level (a comparison, `if ... else`) makes the expression not a sum.
+_NOT_A_SUM = re.compile(r" (?:if|else|and|or|not|in|is|lambda) |[<>=!]=?")
+
+
+def _sum_terms(expression):
+    """[(sign, term)] if expression is a sum of more than TERMS_PER_STATEMENT
+    terms at its top level (outside any parentheses), else None."""
+    if expression.count(" + ") + expression.count(" - ") < TERMS_PER_STATEMENT:
+        return None  # too short to need splitting (the common case, quickly)
+    terms, depth, start, sign = [], 0, 0, "+"
+    i = 0
+    while i < len(expression):
+        c = expression[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0 and c == " " and expression[i:i + 3] in (" + ", " - "):
+            terms.append((sign, expression[start:i]))
+            sign, start = expression[i + 1], i + 3
+            i += 3
+            continue
+        i += 1
+    terms.append((sign, expression[start:]))
+    if len(terms) <= TERMS_PER_STATEMENT:
+        return None
+    if any(_NOT_A_SUM.search(_outside_parentheses(t)) for _, t in terms):
+        return None
+    return terms
+
+
+def _outside_parentheses(text):
+    """text with everything inside parentheses (or brackets) left out."""
+    kept, depth = [], 0
+    for c in text:
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif depth == 0:
+            kept.append(c)
+    return "".join(kept)
 
 
 def _sum_statements(target, terms, accumulate, comment=""):
@@ -764,12 +862,13 @@ def _describe(value):
 
 
 def _number(x, name):
-    if type(x) is float or type(x) is int:
-        x = float(x)
-    elif not is_real(x):
+    """x as a float, or an error that says which argument (name) is not a finite number."""
+    if type(x) is not float and not is_real(x):
         raise TypeError(f"{name} must be a real number, not {type(x).__name__}: {x!r}")
-    else:
+    try:
         x = float(x)
-    if not math.isfinite(x):
-        raise ValueError(f"{name} must be finite, got {x}")
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got an int too large for a float") from None
+    if not _isfinite(x):
+        raise ValueError(f"{name} must be finite, got {x}; the engine refuses it too")
     return x

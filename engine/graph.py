@@ -128,8 +128,11 @@ def _gradients(root, gradient, needed=None):
     when a rule fails), and one- and two-operand ops are spelled out.
 
     Raises FloatingPointError, naming the node, if a gradient is not finite:
-    any node's, or only those of the nodes in ``needed`` when it is given.
+    any node's, or only those of the nodes in ``needed`` when it is given
+    (then only the gradients that flow to them are computed at all).
     """
+    if needed is not None:
+        return _gradients_asked(root, gradient, needed)
     # Only nodes with parents send gradient on, so the order skips the
     # leaves; they enter pass_grads when their first contribution arrives.
     order = topological_order(root, include_leaves=False)
@@ -177,6 +180,50 @@ def _gradients(root, gradient, needed=None):
         source = next((n for n in reversed(order) if not _isfinite(pass_grads[n])), bad[0])
         stored = source.grad if needed is None else 0.0
         raise _nonfinite_error(source, stored + pass_grads[source])
+    return order, pass_grads
+
+
+def _gradients_asked(root, gradient, needed):
+    """grad()'s pass: only what flows to the nodes in needed; only they must be finite.
+
+    A node none of them is reached from is skipped, so a local derivative
+    nobody asked for cannot fail the pass (x·3 + √0 has d/dx = 3). A rule
+    undefined at a node that does lead to them gives nan there, and the
+    error names that node only if a needed gradient is not finite.
+    """
+    order = topological_order(root, include_leaves=False)
+    wanted = set(needed)
+    leads = set()  # nodes from which a needed node is reached (or one itself)
+    for node in order:  # parents first
+        if node in wanted or any(p in wanted or p in leads for p in node.parents):
+            leads.add(node)
+    pass_grads = {root: float(gradient)}
+    received = pass_grads.get
+    undefined_at = {}  # parent -> the node whose rule was undefined there
+    for node in reversed(order):
+        g = received(node, 0.0)
+        parents = node.parents
+        if g == 0.0 or not parents or node not in leads:
+            continue
+        try:
+            local = OPS[node.op].derivatives(*[p.data for p in parents], node.data)
+        except (ArithmeticError, ValueError):
+            local = (math.nan,) * len(parents)
+            for parent in parents:
+                undefined_at.setdefault(parent, node)
+        for parent, local_derivative in zip(parents, local):
+            if parent in leads or parent in wanted:
+                pass_grads[parent] = received(parent, 0.0) + g * local_derivative
+    bad = [x for x in needed if not _isfinite(received(x, 0.0))]
+    if bad:
+        # where it started: the first node, from the root down, that is not finite
+        source = next((n for n in reversed(order)
+                       if n in pass_grads and not _isfinite(pass_grads[n])), bad[0])
+        if source in undefined_at:
+            local_derivatives(undefined_at[source])  # raises the error that names it
+        raise _nonfinite_error(source, pass_grads[source])
+    for node in order:  # every node of the pass has an entry, as in _gradients
+        pass_grads.setdefault(node, 0.0)
     return order, pass_grads
 
 
@@ -303,6 +350,7 @@ def _graph_of_gradients(output, inputs):
     """grad(output, inputs, create_graph=True): the gradients as Values."""
     grads = {output: 1.0}
     undefined = set()  # nodes whose gradient does not exist (nan in a rule)
+    undefined_at = {}  # such a node -> the node whose rule was undefined there
     for node in reversed(topological_order(output)):
         g = grads.get(node)
         if node in undefined:
@@ -310,10 +358,22 @@ def _graph_of_gradients(output, inputs):
             continue
         if g is None or not node.parents:
             continue
-        local = local_derivatives(node, node.parents)
+        # As in the pass on floats, a gradient of exactly 0 sends nothing
+        # through a local derivative that does not exist (0 · undefined = 0),
+        # so grad(f, x) and grad(f, x, create_graph=True) agree.
+        sends_nothing = float(getattr(g, "data", g)) == 0.0
+        try:
+            local = local_derivatives(node, node.parents)
+        except FloatingPointError:
+            if not sends_nothing:
+                for parent in node.parents:
+                    undefined.add(parent)
+                    undefined_at.setdefault(parent, node)
+            continue
         for parent, local_derivative in zip(node.parents, local):
             if type(local_derivative) is float and not _isfinite(local_derivative):
-                undefined.add(parent)
+                if not sends_nothing:
+                    undefined.add(parent)
                 continue
             contribution = g * local_derivative
             if parent in grads:
@@ -323,6 +383,8 @@ def _graph_of_gradients(output, inputs):
     results = []
     for x in inputs:
         if x in undefined:
+            if x in undefined_at:
+                local_derivatives(undefined_at[x], undefined_at[x].parents)  # names it
             raise _nonfinite_error(x, math.nan)
         g = grads.get(x, 0.0)
         if not isinstance(g, type(x)):

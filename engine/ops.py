@@ -229,11 +229,13 @@ def _hinge_forward(s, y):
 
 def _pow_derivatives(x, y, out):
     # d/dx x^y = y·x^(y−1); it is 0 where y = 0 (x^0 = 1 is constant), also
-    # at x = 0, as in PyTorch.
+    # at x = 0, as in PyTorch. At x = 0 with 0 < y < 1 it does not exist (nan,
+    # reported only if that gradient is needed), and d/dy still does.
     # d/dy x^y = x^y·ln x exists only for x > 0; at x = 0 its limit is 0, as
     # in PyTorch. For x < 0 it does not exist: nan, which backward reports
     # if that gradient is needed (engine.grad with respect to x alone is fine).
-    d_base = 0.0 if float(y) == 0.0 else y * x ** (y - 1.0)
+    d_base = (0.0 if float(y) == 0.0 else math.nan if float(x) == 0.0 and float(y) < 1.0
+              else y * x ** (y - 1.0))
     if float(x) > 0.0:
         return (d_base, out * _log(x))
     return (d_base, 0.0 if float(x) == 0.0 else math.nan)
@@ -377,8 +379,10 @@ POW = _define(Op(
     derivatives=_pow_derivatives,
     result=Formula("$x^$y", "{$x}^{$y}", "$x ** $y"),
     local=(Formula("$y·$x^($y − 1)", "$y\\,{$x}^{$y - 1}",
-                   "(0.0 if $y == 0.0 else $y * $x ** ($y - 1.0))",
-                   "np.where($y == 0.0, 0.0, $y * $x ** ($y - 1.0))"),
+                   "(0.0 if $y == 0.0 else math.nan if $x == 0.0 and $y < 1.0 "
+                   "else $y * $x ** ($y - 1.0))",
+                   "np.where($y == 0.0, 0.0, np.where(($x == 0.0) & ($y < 1.0), np.nan, "
+                   "$y * $x ** ($y - 1.0)))"),
            Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
                    "($out * math.log($x) if $x > 0.0 else "
                    "0.0 if $x == 0.0 else math.nan)",

@@ -18,11 +18,9 @@ import numpy as np
 
 from engine import Value
 from engine.batch import compile_batch
-from nn.losses import LOSSES
+from nn.compiled import why_not_compiled
 
 __all__ = ["batch_compiled_cost", "BatchCost"]
-
-_MEAN_COSTS = tuple(LOSSES.values())  # each is (1/n) Σ_i one op per sample
 
 
 class BatchCost:
@@ -45,25 +43,27 @@ class BatchCost:
 
 
 def batch_compiled_cost(net, loss_fn, samples, targets):
-    """batch_cost(batch) -> (C, outputs s) from code compiled over arrays, or None.
+    """(batch_cost, note): batch_cost(batch) -> (C, outputs s) from code compiled
+    over arrays, or None with the reason in note (fit then trains through the graph).
 
-    None when net and loss_fn cannot be compiled this way (a custom loss, a
-    network with more than one output or with leaves that are neither
-    parameters nor constants); fit then trains through the graph.
+    Only what fit(compile=True) may compile (nn.compiled.why_not_compiled: nn's
+    MLP or Neuron, a built-in loss), since one graph stands for every sample.
     """
-    if loss_fn not in _MEAN_COSTS:
-        return None  # a custom loss: not known to be a mean of per-sample ops
+    reason = why_not_compiled(net, loss_fn)
+    if reason is not None:
+        return None, f"the graph: {reason}"
     x = [Value(x_k, label=f"x_{k}") for k, x_k in enumerate(samples[0], start=1)]
     y = Value(targets[0], label="y")
     s = net(x)
     if not isinstance(s, Value):
-        return None
+        return None, "the graph: the network has more than one output"
     cost = loss_fn(s, y)
     parameters = net.parameters()
     arguments = set(parameters) | set(x) | {y}
     for node in _leaves(cost):
         if node not in arguments and not node.constant:
-            return None  # a leaf that is neither: it might change between calls
+            return None, ("the graph: a leaf is neither a parameter nor a constant, "
+                          "so it might change between calls")
     f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
                       reduction="mean", outputs=[s], matrices=True)
     columns = np.array(samples, dtype=float).T  # one array per input x_k
@@ -83,7 +83,8 @@ def batch_compiled_cost(net, loss_fn, samples, targets):
         mean = float(values.sum() / len(values)) if len(values) > 1 else float(values[0])
         return BatchCost(mean, parameters, gradients), outputs.tolist()
 
-    return batch_cost
+    return batch_cost, ("compiled over the batch (numpy arrays, nn/batched.py): the "
+                        "per-sample path's numbers to about 1e-13")
 
 
 def _leaves(root):

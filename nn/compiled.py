@@ -6,9 +6,10 @@ dC/dcost_i = 1/n, and then walks each sample's graph in turn, sample 1 first.
 So one compiled function of a single sample — the network's parameters, x and
 y as arguments — does the whole batch: called for each sample in order, it
 adds its share to the gradients exactly as backward() of the batch adds them.
-It is compiled once per architecture and cost and reused for every sample,
-batch, epoch and fit call, and it gives the same numbers as the graph, to the
-last bit (tests/nn/test_train_compiled.py).
+It is reused for every sample, batch, epoch and fit call whose sample graph
+is the same (the cache key is the graph itself: every op, edge, label and
+constant the code was written from), and it gives the same numbers as the
+graph, to the last bit (tests/nn/test_train_compiled.py).
 
 Whenever the compiled code meets something the engine would refuse (inf,
 nan, log of a negative...), the batch is done again by the engine itself,
@@ -16,21 +17,43 @@ which raises its own error naming the node, or, if only the compiled code
 went astray, computes the batch.
 
 Only a network whose graph does not depend on the numbers can be compiled:
-its forward pass may branch only inside ops (relu, softplus), as nn's
-networks do. See engine.codegen on replay versus tracing.
+its forward pass may branch only inside ops (relu, softplus). nn's own MLP
+and Neuron are such networks, so fit compiles only them; any other Module
+(a subclass with its own __call__ included) may branch on z.data, and a
+compiled step would freeze the branch of the first sample, so fit trains it
+through the graph and says why in ``history.compile_note``. See
+engine.codegen on replay versus tracing.
+
+Compiling costs time (tens of µs per node of the sample graph), so fit
+compiles only where it pays: it trains the first epoch through the graph,
+timing it, and compiles when half of the time the remaining epochs would
+take through the graph exceeds the estimated compile time (CompileChoice).
 """
 
-import json
+import hashlib
 import math
 
-from engine import Value, compile_sample_step
+from engine import Value, compile_sample_step, topological_order
+from nn.layers import MLP, Layer, Neuron
 from nn.losses import LOSSES
 
-__all__ = ["compiled_batch_cost", "CompiledCost"]
+__all__ = ["compiled_batch_cost", "CompiledCost", "CompileChoice", "why_not_compiled",
+           "clear_cache"]
 
 _MEAN_COSTS = tuple(LOSSES.values())  # each is (1/n) Σ_i one op per sample
-_cache = {}  # (network type, architecture, loss) -> the compiled sample step
-_CACHE_SIZE = 32
+_cache = {}  # the sample graph's signature -> its compiled sample step
+_CACHE_SIZE = 8  # a step holds its code: a large network's is tens of MB
+
+# fit's estimate of what compiling costs, per node of one sample's graph,
+# rounded up from make bench (benchmarks/compile_cost.py) on a shared machine,
+# and the part of the graph's time that compiled code saves at least
+# (a weighted_sum of many inputs is already fast in the graph).
+COMPILE_SECONDS_PER_NODE = 50e-6
+SAVED_FRACTION = 0.5
+
+# The methods an MLP's forward pass calls: overriding one on an instance
+# could make the graph depend on the numbers.
+_FORWARD_METHODS = ("__call__", "weighted_input", "activate")
 
 
 class CompiledCost:
@@ -53,17 +76,86 @@ class CompiledCost:
             p.grad += g
 
 
-def compiled_batch_cost(net, loss_fn, samples, targets, fallback):
+def why_not_compiled(net, loss_fn):
+    """None if fit may compile net and loss_fn, else the reason it may not."""
+    if loss_fn not in _MEAN_COSTS:
+        return "a custom loss is not known to be a mean of one op per sample"
+    parts = [net]
+    if type(net) is MLP:
+        parts += net.layers
+        parts += [neuron for layer in net.layers for neuron in layer.neurons]
+    elif type(net) is not Neuron:
+        return (f"{type(net).__name__} is not one of nn's networks (MLP, Neuron), whose "
+                f"graph is the same for every sample; its code could branch on the "
+                f"numbers, and compiled code would freeze the first sample's branch")
+    for part in parts:
+        if type(part) not in (MLP, Layer, Neuron):
+            return (f"a part of the network is a {type(part).__name__}, not nn's own "
+                    f"Layer or Neuron: its code could branch on the numbers")
+        overridden = [name for name in _FORWARD_METHODS if name in vars(part)]
+        if overridden:
+            return (f"{overridden[0]} is replaced on an instance ({part!r}): the "
+                    f"forward pass could branch on the numbers")
+    return None
+
+
+class CompileChoice:
+    """fit's choice between the graph and compiled code, made after epoch 1.
+
+    note     -- how C was computed and why (for ``history.compile_note``)
+    compiled -- True once compiled code computes C
+    """
+
+    def __init__(self, net, loss_fn, samples, targets, fallback):
+        self.net, self.loss_fn = net, loss_fn
+        self.samples, self.targets, self.fallback = samples, targets, fallback
+        reason = why_not_compiled(net, loss_fn)
+        self.possible = reason is None
+        self.compiled = False
+        self.note = ("the graph: compiling is decided after the first epoch" if reason is None
+                     else f"the graph: {reason}")
+
+    def after_first_epoch(self, epoch_seconds, epochs_left):
+        """A compiled batch_cost if compiling pays for the epochs left, else None."""
+        if not self.possible:
+            return None
+        if epochs_left < 1:
+            self.note = "the graph: one epoch, too few to pay for compiling"
+            return None
+        saved = SAVED_FRACTION * epoch_seconds * epochs_left
+        # every parameter is a node of the graph: a lower bound before building it
+        lower = len(self.net.parameters()) * COMPILE_SECONDS_PER_NODE
+        if saved < lower:
+            self.note = self._not_worth(saved, lower)
+            return None
+        batch_cost = compiled_batch_cost(self.net, self.loss_fn, self.samples,
+                                         self.targets, self.fallback, budget=saved)
+        if isinstance(batch_cost, str):
+            self.note = batch_cost
+            return None
+        self.compiled = True
+        self.note = "compiled code from epoch 2 on (the same numbers as the graph)"
+        return batch_cost
+
+    @staticmethod
+    def _not_worth(saved, estimate):
+        return (f"the graph: compiling would take about {estimate:.2g} s, more than the "
+                f"{saved:.2g} s it could save in the epochs left")
+
+
+def compiled_batch_cost(net, loss_fn, samples, targets, fallback, budget=None):
     """batch_cost(batch) -> (C, outputs s) from compiled code, or None if net can't compile.
 
     fallback(batch) is the engine's own batch_cost, used whenever the
-    compiled code meets a number the engine would refuse.
+    compiled code meets a number the engine would refuse. With a budget
+    (seconds), a step not in the cache is compiled only if its estimated
+    compile time fits; if not, the reason is returned (a str).
     """
     if loss_fn not in _MEAN_COSTS:
         return None  # a custom loss: not known to be a mean of per-sample ops
-    step = _sample_step(net, loss_fn, samples[0], targets[0])
-    if step is None:
-        return None
+    step = _sample_step(net, loss_fn, samples[0], targets[0], budget)
+    if step is None or isinstance(step, str):
+        return step
     function = step.function
     parameters = net.parameters()
     zeros = (0.0,) * len(parameters)
@@ -71,6 +163,8 @@ def compiled_batch_cost(net, loss_fn, samples, targets, fallback):
     def batch_cost(batch):
         weights = [p.data for p in parameters]
         gradients = zeros
+        if not math.isfinite(sum(weights)):
+            return fallback(batch)  # the engine refuses a non-finite parameter
         # dC/dcost_i: C = total / n divides once, for n > 1 (nn.losses)
         gradient = 1.0 / len(batch) if len(batch) > 1 else 1.0
         costs, outputs = [], []
@@ -94,15 +188,12 @@ def compiled_batch_cost(net, loss_fn, samples, targets, fallback):
     return batch_cost
 
 
-def _sample_step(net, loss_fn, x, y):
-    """The compiled step of one sample for net's architecture and loss_fn (cached)."""
-    try:
-        key = (type(net), json.dumps(net.architecture(), sort_keys=True),
-               getattr(net, "expand", None), loss_fn)
-    except (NotImplementedError, TypeError):
-        key = None
-    if key in _cache:
-        return _cache[key]
+def _sample_step(net, loss_fn, x, y, budget=None):
+    """The compiled step of one sample's graph (cached by the graph itself).
+
+    None if the graph has a leaf that is neither an argument nor a constant;
+    a str saying why not if compiling would exceed budget (seconds).
+    """
     inputs = [Value(x_k, label=f"x_{k}") for k, x_k in enumerate(x, start=1)]
     target = Value(y, label="y")
     s = net(inputs)
@@ -110,29 +201,52 @@ def _sample_step(net, loss_fn, x, y):
         return None
     cost = loss_fn(s, target)
     parameters = net.parameters()
-    arguments = set(parameters) | set(inputs) | {target}
-    for node in _leaves(cost):
-        if node not in arguments and not node.constant:
-            return None  # a leaf that is neither: it might differ between networks
+    arguments = parameters + inputs + [target]
+    order = topological_order(cost)
+    key = _signature(order, arguments, s)
+    if key is None:
+        return None  # a leaf that is neither: it might differ between networks
+    if key in _cache:
+        return _cache[key]
+    estimate = len(order) * COMPILE_SECONDS_PER_NODE
+    if budget is not None and estimate > budget:
+        return CompileChoice._not_worth(budget, estimate)
     step = compile_sample_step(cost, parameters, inputs + [target], outputs=[s])
-    if key is not None:
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = step
+    if len(_cache) >= _CACHE_SIZE:
+        _cache.pop(next(iter(_cache)))
+    _cache[key] = step
     return step
 
 
-def _leaves(root):
-    seen, stack, leaves = {root}, [root], []
-    while stack:
-        node = stack.pop()
-        if not node.parents:
-            leaves.append(node)
-        for parent in node.parents:
-            if parent not in seen:
-                seen.add(parent)
-                stack.append(parent)
-    return leaves
+def _signature(order, arguments, output):
+    """A digest of everything the compiled code is written from, or None.
+
+    Each node in graph order: an argument by its position; a constant by its
+    number and label; an op node by its op, its operands' positions in the
+    order and its label. Two graphs with the same signature give the same
+    code, so the cache can never hand one network another's constants
+    (self.scale = 3.0) or activations (changed after construction).
+    """
+    position = {node: k for k, node in enumerate(order)}
+    argument = {leaf: k for k, leaf in enumerate(arguments)}
+    digest = hashlib.sha256()
+    lines = []
+    for node in order:
+        if node.parents:
+            operands = ",".join([str(position[p]) for p in node.parents])
+            lines.append(f"{node.op}({operands}) {node.label}")
+        elif node in argument:
+            lines.append(f"argument {argument[node]} {node.label}")
+        elif node.constant:
+            lines.append(f"constant {float(node.data)!r} {node.label}")
+        else:
+            return None
+        if len(lines) >= 4096:
+            digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
+            lines.clear()
+    lines.append(f"output {position[output]} of {len(arguments)} arguments")
+    digest.update("\n".join(lines).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def clear_cache():

@@ -15,6 +15,7 @@ spent or when C stops falling by more than tol (the termination condition).
 import math
 import numbers
 import sys
+import time
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from engine import Value, no_grad
 from engine.kinds import is_whole
 from nn.batched import batch_compiled_cost
 from nn.checks import float_array, where_not_finite
-from nn.compiled import compiled_batch_cost
+from nn.compiled import CompileChoice
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
 from nn.optim import SGD
 from nn.progress import Progress
@@ -50,6 +51,8 @@ class History:
     loss         -- the name of the loss ('binary_cross_entropy', 'mse', 'hinge')
     lr           -- the learning rate ε used
     stopped_early, reason -- whether and why training stopped before the budget
+    compiled, compile_note -- whether compiled code computed C (fit(compile=True)),
+                    and how C was computed and why (the same numbers either way)
 
     len(history) is the number of epochs that ran, one less than len(history.cost).
     """
@@ -63,6 +66,8 @@ class History:
         self.budget = budget
         self.stopped_early = False
         self.reason = f"the epoch budget ({budget}) was spent"
+        self.compiled = False
+        self.compile_note = "the graph (compile=False)"
 
     def __len__(self):
         return len(self.epochs) - 1
@@ -103,16 +108,22 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                   epoch (False: silent)
     callback   -- callback(epoch, cost, net), called after every epoch with the
                   cost of the network that epoch left (history.cost[epoch])
-    compile    -- True (default): each sample's forward and backward pass run as
-                  compiled straight-line code (nn/compiled.py), several times
-                  faster and with exactly the same History and parameters, so
-                  there is nothing to lose; a custom loss function trains
-                  through the graph. False: build and backpropagate the graph.
+    compile    -- True (default): where it pays, each sample's forward and
+                  backward pass run as compiled straight-line code
+                  (nn/compiled.py), several times faster and with exactly the
+                  same History and parameters, so there is nothing to lose.
+                  The first epoch runs through the graph and is timed; fit
+                  compiles if the epochs left would save more than compiling
+                  costs. Only nn's MLP and Neuron with a built-in loss are
+                  compiled: any other network could branch on the numbers.
+                  ``history.compile_note`` says what was done and why.
+                  False: build and backpropagate the graph.
                   "batch": one sample's graph compiled over numpy arrays, every
-                  sample of a batch at once (nn/batched.py), many times faster
-                  again; the History equals compile=True's to about 1e-13
-                  relative, not to the last bit (numpy's tanh, exp and sums
-                  round differently from Python's), so it is not the default.
+                  sample of a batch at once (nn/batched.py), for nn's networks
+                  and losses; many times faster again. The History equals
+                  compile=True's to about 1e-13 relative, not to the last bit
+                  (numpy's tanh, exp and sums round differently from Python's),
+                  so it is not the default.
     """
     samples, targets = _as_samples(X, y)
     loss_name, loss_fn, targets = _choose_loss(loss, targets)
@@ -141,12 +152,14 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
         outputs = [_output(net, samples[i]) for i in batch]
         return loss_fn(outputs, [targets[i] for i in batch]), [s.data for s in outputs]
 
-    # The same numbers from compiled code, when net and loss can be compiled.
+    # The same numbers from compiled code, when net and loss can be compiled
+    # and it pays (decided after the first epoch, which the graph computes).
+    batch_cost = graph_cost
+    choice = CompileChoice(net, loss_fn, samples, targets, graph_cost) \
+        if compile and compile != "batch" else None
     if compile == "batch":
-        batch_cost = batch_compiled_cost(net, loss_fn, samples, targets) or graph_cost
-    else:
-        batch_cost = (compile and compiled_batch_cost(net, loss_fn, samples, targets,
-                                                      graph_cost)) or graph_cost
+        batch_cost, batch_note = batch_compiled_cost(net, loss_fn, samples, targets)
+        batch_cost = batch_cost or graph_cost
 
     def measure():
         """C over all the training data (with its graph) and the accuracy."""
@@ -159,6 +172,11 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     cost, correct = measure()
     history.record(0, cost.data, correct)
     bar = Progress(epochs, cost.data, correct) if progress else None
+    if choice is not None:
+        history.compile_note = choice.note
+    if compile == "batch":
+        history.compiled, history.compile_note = batch_cost is not graph_cost, batch_note
+    epoch_started = time.perf_counter()
     try:
         for epoch in range(1, epochs + 1):
             if batch_size >= n:
@@ -171,6 +189,11 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                     batch = order[start:start + batch_size]
                     _step(optimizer, batch_cost(batch)[0])
             cost, correct = measure()
+            if epoch == 1 and choice is not None:
+                compiled = choice.after_first_epoch(time.perf_counter() - epoch_started,
+                                                    epochs - epoch)
+                batch_cost = compiled or graph_cost
+                history.compiled, history.compile_note = choice.compiled, choice.note
             history.record(epoch, cost.data, correct)
             if bar:
                 bar.update(cost.data, correct)

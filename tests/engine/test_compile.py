@@ -300,7 +300,7 @@ def test_wrong_arguments_are_a_clear_type_error():
     f = engine.compile(x * y, [x, y])
     with pytest.raises(TypeError, match=r"takes 2 numbers \(x, y\), got 1"):
         f(1.0)
-    with pytest.raises(TypeError, match="y must be a real number, not str"):
+    with pytest.raises(TypeError, match=r"argument 2 \(y\) must be a real number, not str"):
         f(1.0, "2")
     with pytest.raises(TypeError, match="real number, not bool"):
         f(True, 2.0)
@@ -387,7 +387,7 @@ def test_sgd_step_equals_the_engines_step():
             p.data -= 0.05 * p.grad
         assert value == cost.data
         assert parameters == [p.data for p in net.parameters()]
-    assert "parameters[:] = (" in step.source
+    assert "parameters[:] = updated" in step.source
 
 
 def test_sample_steps_add_up_to_the_batch_exactly():

@@ -336,3 +336,15 @@ def test_bad_arguments_are_clear_errors():
         engine.compile(w * x, [w], batch=[x])
     with pytest.raises(ValueError, match="reduction must be"):
         engine.compile(w * x, [w, x], batch=[x], reduction="average")
+
+
+def test_a_weighted_sum_of_thousands_of_terms_compiles_over_a_batch():
+    xs = [Value(0.0, label=f"x_{k}") for k in range(5000)]
+    ws = [Value(0.001 * (k % 7), label=f"w_{k}") for k in range(5000)]
+    out = engine.weighted_sum(ws, xs).tanh()
+    f = engine.compile(out, ws + xs, wrt=ws, batch=xs)
+    numbers = np.linspace(-1.0, 1.0, 5000)
+    values, gradients = f(*[w.data for w in ws], *[[v, -v] for v in numbers])
+    z = sum(w.data * v for w, v in zip(ws, numbers))
+    assert close(values[0], math.tanh(z), rel=1e-12)
+    assert close(values[1], math.tanh(-z), rel=1e-12)

@@ -105,3 +105,19 @@ def test_what_the_engine_refuses_is_refused_naming_the_row_of_X():
     with pytest.raises(OverflowError, match=r"^sample 3: "):
         fit(net, X, y, loss="mse", epochs=2, batch_size=4, seed=1, progress=False,
             compile="batch")
+
+
+def test_a_network_that_may_branch_on_the_numbers_trains_through_the_graph():
+    # one graph stands for every sample only for nn's own networks (nn.compiled)
+    class Leaky(MLP):
+        def __call__(self, x):
+            z = super().__call__(x)
+            return z if z.data > 0 else z * 0.01
+
+    X, y = iris()
+    h1 = fit(Leaky(4, [4, 1], seed=0), X, y, epochs=5, progress=False, compile=False)
+    h2 = fit(Leaky(4, [4, 1], seed=0), X, y, epochs=5, progress=False, compile="batch")
+    assert h1.cost == h2.cost
+    assert not h2.compiled and "Leaky" in h2.compile_note
+    h3 = fit(MLP(4, [4, 1], seed=0), X, y, epochs=2, progress=False, compile="batch")
+    assert h3.compiled and "batch" in h3.compile_note

@@ -45,8 +45,10 @@ def assert_same(compiled, graph):
 def test_iris_full_batch_and_minibatches_give_the_same_history_and_parameters(batch_size):
     X, y = iris()
     epochs = 30 if batch_size != 1 else 5
-    assert_same(*both(lambda: MLP(4, [4, 4, 1], seed=0), X, y, epochs=epochs,
-                      batch_size=batch_size, seed=3))
+    compiled, graph = both(lambda: MLP(4, [4, 4, 1], seed=0), X, y, epochs=epochs,
+                           batch_size=batch_size, seed=3)
+    assert compiled[0].compiled, compiled[0].compile_note
+    assert_same(compiled, graph)
 
 
 @pytest.mark.parametrize("loss", ["binary_cross_entropy", "mse", "hinge"])
@@ -88,9 +90,12 @@ def test_the_step_is_compiled_once_per_architecture_and_cost(monkeypatch):
     original = nn.compiled.compile_sample_step
     monkeypatch.setattr(nn.compiled, "compile_sample_step",
                         lambda *a, **k: compiled.append(1) or original(*a, **k))
+    monkeypatch.setattr(nn.compiled, "COMPILE_SECONDS_PER_NODE", 0.0)  # always pays
     X, y = iris()
     for seed in range(3):
-        fit(MLP(4, [4, 4, 1], seed=seed), X, y, epochs=3, batch_size=5, progress=False)
+        history = fit(MLP(4, [4, 4, 1], seed=seed), X, y, epochs=3, batch_size=5,
+                      progress=False)
+        assert history.compiled
     assert len(compiled) == 1
     fit(MLP(4, [4, 4, 1], seed=0), X, y, loss="mse", epochs=2, progress=False)
     fit(MLP(4, [3, 1], seed=0), X, y, epochs=2, progress=False)
