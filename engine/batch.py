@@ -21,11 +21,18 @@ per-sample terms are added up, visibly:
     dC_dw2_22 = float(dC_dz3_2 @ a2_2)  # Σ over the batch
 
 (``u @ v`` of two arrays of the batch is Σ_i u_i·v_i; float() keeps a shared
-number a Python float, as fast to compute with as in the scalar code.) That is the article's
-matrix form, δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l) and ∂C/∂W^l = δ^{l+1} (a^l)ᵀ,
-reached from the chain rule instead of derived by hand: the sum over k in
-the matrix product is the sum over a node's children, and the sum over the
-batch is the one written above.
+number a Python float, as fast to compute with as in the scalar code.) That is
+the article's matrix form, δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l) and
+∂C/∂W^l = δ^{l+1} (a^l)ᵀ, reached from the chain rule instead of derived by
+hand: the sum over k in the matrix product is the sum over a node's
+children, and the sum over the batch is the one written above.
+
+``matrices=True`` writes it as the matrix form itself: the weighted sums of a
+layer (the same operands, each neuron its own weights and bias) become one
+line ``z3 = w2 @ a2 + b2``, whose rows are z3_1 ... z3_4, an op applied to
+every row one line ``a3 = np.tanh(z3)``, and backward ``dC_da2 = w2.T @ dC_dz3``
+and ``dC_dw2 = (dC_dz3 @ a2.T).tolist()``. The same numbers with a few numpy
+calls per layer instead of a few per node: fit(compile="batch") uses it.
 
 Sum or mean. The graph says what one sample costs; how the samples combine
 is the caller's: ``reduction="sum"`` (the default) gives Σ_i ∂C_i/∂w, and
@@ -53,8 +60,10 @@ branches of np.where computed, returns the engine's numbers).
 """
 
 import gc
+import linecache
 import math
 import re
+import weakref
 
 import numpy as np
 
@@ -125,11 +134,16 @@ def compile_batch(output, inputs, wrt=None, batch=(), reduction="sum", outputs=(
 
 
 def _define(source, function_name):
-    """The generated function, with numpy and the array forms' functions as its globals."""
+    """The generated function, with numpy and the array forms' functions as its globals.
+
+    The source goes into linecache, so tracebacks and debuggers show its lines."""
+    filename = f"<engine.compile batch #{next(codegen._compiled_count)}>"
     namespace = dict(ARRAY_NAMES)
-    code = compile(source, f"<engine.compile batch #{next(codegen._compiled_count)}>", "exec")
-    exec(code, namespace)
-    return namespace[function_name]
+    exec(compile(source, filename, "exec"), namespace)
+    function = namespace[function_name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(function, linecache.cache.pop, filename, None)
+    return function
 
 
 class BatchCompiled:
