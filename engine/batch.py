@@ -285,6 +285,10 @@ class _BatchProgram(codegen._Program):
         self.first_batch_argument = next(k for k, x in enumerate(inputs) if x in self.batch_set)
         super().__init__(output, "forward_backward", (), inputs, wrt, wrt, "batch", outputs)
 
+    def _name_leaves(self):
+        self._names |= set(ARRAY_NAMES)  # np, ...: the code's own names, never a node's
+        super()._name_leaves()
+
     # -- which nodes differ between samples ----------------------------------------------
     def _varies(self):
         varies = {}

@@ -348,3 +348,82 @@ def test_a_weighted_sum_of_thousands_of_terms_compiles_over_a_batch():
     z = sum(w.data * v for w, v in zip(ws, numbers))
     assert close(values[0], math.tanh(z), rel=1e-12)
     assert close(values[1], math.tanh(-z), rel=1e-12)
+
+
+# -- matrices=True on networks of many shapes ----------------------------------------
+
+ACTIVATIONS = {"tanh": lambda v: v.tanh(), "sigmoid": lambda v: v.sigmoid(),
+               "relu": lambda v: v.relu(), "softplus": lambda v: v.softplus(),
+               "linear": lambda v: v}
+
+
+@st.composite
+def layered_networks(draw):
+    n_inputs = draw(st.integers(1, 3))
+    sizes = draw(st.lists(st.integers(1, 4), min_size=1, max_size=3))
+    activations = draw(st.lists(st.sampled_from(sorted(ACTIVATIONS)), min_size=len(sizes),
+                                max_size=len(sizes)))
+    bias = draw(st.booleans())
+    reads = draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=3))
+    shared_weight = draw(st.booleans())
+    seed = draw(st.integers(0, 1000))
+    return n_inputs, sizes, activations, bias, reads, shared_weight, seed
+
+
+def build_layered(n_inputs, sizes, activations, bias, reads, shared_weight, seed):
+    """Layers of weighted sums of shared leaves; some nodes also read one by one."""
+    rng = np.random.default_rng(seed)
+    x = [Value(0.5, label=f"x_{k}") for k in range(1, n_inputs + 1)]
+    parameters, layers, a = [], [], x
+    for l, (size, activation) in enumerate(zip(sizes, activations), start=1):
+        zs = []
+        for j in range(size):
+            ws = [Value(rng.uniform(-1, 1), label=f"w{l}_{j}{k}") for k in range(len(a))]
+            if shared_weight and parameters:
+                ws[0] = parameters[0]  # one weight used twice
+            b = Value(rng.uniform(-1, 1), label=f"b{l}_{j}") if bias else None
+            parameters += [w for w in ws if w not in parameters] + ([b] if b else [])
+            zs.append(engine.weighted_sum(ws, a, b) if b else engine.weighted_sum(ws, a))
+        a = [ACTIVATIONS[activation](z) for z in zs]
+        layers.append((zs, a))
+    output = sum(a[1:], a[0])
+    for layer, row in reads:  # a node of some layer read on its own, too
+        zs, acts = layers[layer % len(layers)]
+        output = output + 0.5 * acts[row % len(acts)] + zs[row % len(zs)] * 0.25
+    return x, parameters, output
+
+
+@SETTINGS
+@given(layered_networks())
+def test_matrix_code_of_any_layered_network_agrees_with_one_line_per_node(network):
+    x, parameters, output = build_layered(*network)
+    inputs = parameters + x
+    rng = np.random.default_rng(network[-1])
+    X = rng.normal(size=(5, len(x)))
+    numbers = [p.data for p in parameters] + list(X.T)
+    by_node = compile_batch(output, inputs, wrt=parameters, batch=x)
+    by_layer = compile_batch(output, inputs, wrt=parameters, batch=x, matrices=True)
+    values, gradients = by_node(*numbers)
+    matrix_values, matrix_gradients = by_layer(*numbers)
+    assert by_layer.replays == 0, by_layer.source
+    for v, m in zip(values, matrix_values):
+        assert close(m, v, scale=1.0 + abs(v)), by_layer.source
+    for g, m in zip(gradients, matrix_gradients):
+        assert close(m, g, scale=1.0 + abs(g)), by_layer.source
+    # and the engine, sample by sample
+    for i, row in enumerate(X):
+        for leaf, number in zip(x, row):
+            leaf.data = float(number)
+        value, engine_gradients = engine.compile(output, inputs, wrt=parameters)(
+            *[p.data for p in parameters], *row)
+        assert close(matrix_values[i], value, scale=1.0 + abs(value))
+
+
+def test_a_node_named_like_numpy_does_not_hide_it():
+    x, w = Value(1.0, label="np"), Value(2.0, label="gradient")
+    out = (w * x).tanh()
+    out.label = "float"
+    for matrices in (False, True):
+        f = compile_batch(out, [w, x], batch=[x], matrices=matrices)
+        values, (dw, dx) = f(2.0, [0.5, 1.0])
+        assert close(values[1], math.tanh(2.0)) and close(dx[1], 2.0 * (1 - math.tanh(2.0) ** 2))
