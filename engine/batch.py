@@ -474,6 +474,7 @@ class _MatrixProgram(_BatchProgram):
 
     # -- finding the layers --------------------------------------------------------------
     def _find_stacks(self):
+        self._shared_inputs = set(self.inputs) - self.batch_set
         banned = set()
         while True:
             self._build_stacks(banned)
@@ -482,30 +483,24 @@ class _MatrixProgram(_BatchProgram):
                 break
             for stack in bad:
                 banned.update(stack.members)
-        self.stack_of = {}
-        for stack in self.stacks:
-            if stack.kind != "rows":
-                for row, node in enumerate(stack.members):
-                    self.stack_of[node] = (stack, row)
-        taken = set(self._names)
         for stack in self.stacks:
             if not stack.is_vector():
-                stack.name = self._stack_name(stack.members, taken)
+                stack.name = self._stack_name(stack.members)
             if stack.kind == "layer":
                 k = len(stack.members[0].parents) // 2
                 weights = [m.parents[:k] for m in stack.members]
                 stack.weights = weights
-                stack.weight_name = self._stack_name([w for row in weights for w in row], taken)
+                stack.weight_name = self._stack_name([w for row in weights for w in row])
                 stack.bias = [m.parents[-1] for m in stack.members] \
                     if len(stack.members[0].parents) % 2 else None
                 if stack.bias and not stack.is_vector():
-                    stack.bias_name = self._stack_name(stack.bias, taken)
+                    stack.bias_name = self._stack_name(stack.bias)
             if stack.is_vector():
                 stack.name = self.expression[stack.members[0]]
             else:
                 self._array_names.add(stack.name)
 
-    def _stack_name(self, nodes, taken):
+    def _stack_name(self, nodes):
         """'z3' for z3_1 ... z3_4, 'w2' for w2_11 ... w2_44; else the first and last names."""
         names = [self.expression[n] for n in nodes]
         prefixes = {(_NUMBERED.match(name) or [None, None])[1] for name in names}
@@ -513,9 +508,7 @@ class _MatrixProgram(_BatchProgram):
             wanted = prefixes.pop()
         else:
             wanted = f"{names[0]}_to_{names[-1]}"
-        name = self._new_name(wanted)
-        taken.add(name)
-        return name
+        return self._new_name(wanted)
 
     def _is_layer_node(self, node, banned):
         # the matrix form is the weighted sum's own: a layer of them is W @ X + b
@@ -525,8 +518,7 @@ class _MatrixProgram(_BatchProgram):
             return False
         k = len(node.parents) // 2
         shared = node.parents[:k] + (node.parents[2 * k:])
-        arguments = set(self.inputs) - self.batch_set
-        return k > 0 and all(p in arguments for p in shared) \
+        return k > 0 and all(p in self._shared_inputs for p in shared) \
             and all(self.varies[x] for x in node.parents[k:2 * k])
 
     def _build_stacks(self, banned):
