@@ -38,8 +38,8 @@ class BatchCost:
         self.gradients = gradients
 
     def backward(self):
-        for p, g in zip(self.parameters, self.gradients):
-            p.grad += float(g)
+        for p, g in zip(self.parameters, self.gradients):  # Python floats (engine/batch.py)
+            p.grad += g
 
 
 def batch_compiled_cost(net, loss_fn, samples, targets):

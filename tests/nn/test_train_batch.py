@@ -121,3 +121,10 @@ def test_a_network_that_may_branch_on_the_numbers_trains_through_the_graph():
     assert not h2.compiled and "Leaky" in h2.compile_note
     h3 = fit(MLP(4, [4, 1], seed=0), X, y, epochs=2, progress=False, compile="batch")
     assert h3.compiled and "batch" in h3.compile_note
+
+
+def test_the_gradients_fit_adds_are_python_floats():
+    X, y = iris()
+    net = MLP(4, [4, 4, 1], seed=0)
+    fit(net, X, y, epochs=1, progress=False, compile="batch")
+    assert all(type(p.grad) is float and type(p.data) is float for p in net.parameters())
