@@ -26,7 +26,7 @@ from importlib import metadata
 
 import numpy as np
 
-from benchmarks import batch, compiled, timing
+from benchmarks import batch, compile_cost, compiled, timing
 from benchmarks.memory import measure_graph
 from benchmarks.plain_float import PlainChain, plain_trainer
 from benchmarks.timing import format_seconds, time_steps
@@ -467,6 +467,8 @@ def main(argv=None):
     gc.collect()
     log("engine.compile")
     compiled_report = compiled.report(args.quick, log)
+    log("what compiling costs")
+    compiled_report += "\n\n" + compile_cost.report(args.quick, log)
     gc.collect()
     log("engine.compile over a batch")
     batch_report = batch.report(args.quick, log)

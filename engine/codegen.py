@@ -59,12 +59,22 @@ __all__ = ["compile", "compile_sgd_step", "compile_sample_step", "Compiled"]
 # Long sums are split into statements of this many terms: CPython's compiler
 # recurses once per `+`, and a few thousand terms in one expression overflow it.
 TERMS_PER_STATEMENT = 32
+# A body of more lines than this is compiled and run in parts of about this
+# many characters (_define_in_parts), so compiling takes little memory per node.
+# Parts keep their variables in a dict, which runs a few times slower than a
+# function's locals: only programs this long (~20,000 nodes and more) use them.
+LARGE_PROGRAM = 60_000
+CHARACTERS_PER_PART = 64_000
+# Longer lists of names (unpacking the parameters, returning the gradients)
+# are written as statements of this many names.
+NAMES_PER_STATEMENT = 256
+_RESULT = "__result__"
 LINE_WIDTH = 99
 
 # Names the generated code uses for itself, never given to a node.
 _RESERVED = (set(keyword.kwlist) | set(dir(builtins)) | set(PYTHON_NAMES)
              | {"isfinite", "parameters", "gradients", "gradient", "learning_rate",
-                "forward_check", "backward_check", "updated"})
+                "forward_check", "backward_check", "updated", "returned", _RESULT})
 _NOT_IDENTIFIER = re.compile(r"[^0-9A-Za-z_]")
 _ATOM = re.compile(r"^(?:[A-Za-z_][0-9A-Za-z_.]*|\d[0-9.e+-]*)$")
 _CALL = re.compile(r"^[A-Za-z_][0-9A-Za-z_.]*\(")
@@ -334,7 +344,10 @@ def _compile(output, function_name, parameters, inputs, returned, checked=None,
         seen.add(leaf)
     program = _Program(output, function_name, parameters, inputs, returned,
                        returned if checked is None else checked, mode, outputs)
-    function = _define(program.source, function_name)
+    if len(program.body) > LARGE_PROGRAM:
+        function = _define_in_parts(program)
+    else:
+        function = _define(program.source, function_name)
     compiled = Compiled(program, function)
     return compiled
 
@@ -347,6 +360,54 @@ def _define(source, function_name):
     namespace = {**PYTHON_NAMES, "isfinite": math.isfinite}
     exec(code, namespace)
     function = namespace[function_name]
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    weakref.finalize(function, linecache.cache.pop, filename, None)
+    return function
+
+
+def _define_in_parts(program):
+    """The function of a very long program, compiled a part at a time.
+
+    CPython holds the whole syntax tree of what it compiles, a few KB per
+    statement: a 50,000-node graph in one function would take hundreds of
+    MB to compile. So the body runs as parts of about CHARACTERS_PER_PART
+    characters, whole statements, each compiled on its own and run in one namespace that holds
+    the variables (a dict: a few times slower than a function's locals). The
+    source is the same, and each part keeps its line numbers in it, so
+    tracebacks and debuggers show the generated lines.
+    """
+    filename = f"<engine.compile #{next(_compiled_count)}>"
+    body, skipped = program.body, len(program.header)
+    # a statement starts at the body's indentation; continuation lines, the
+    # raise under an `if` and closing brackets do not
+    # A part ends at the first statement past CHARACTERS_PER_PART.
+    bounds, size = [0], 0
+    for k, line in enumerate(body):
+        if size > CHARACTERS_PER_PART and not line.startswith((" ", ")", "]")):
+            bounds.append(k)
+            size = 0
+        size += len(line) + 1
+    bounds.append(len(body))
+    parts = []
+    for first, last in zip(bounds, bounds[1:]):
+        lines = [_RESULT + " = " + line[len("return "):] if line.startswith("return ")
+                 else line for line in body[first:last]]
+        text = "\n" * (skipped + first) + "\n".join(lines) + "\n"
+        parts.append(builtins.compile(text, filename, "exec"))
+    names = program.argument_names
+    namespace = {**PYTHON_NAMES, "isfinite": math.isfinite}
+
+    def function(*arguments):
+        if len(arguments) != len(names):
+            raise TypeError(f"{program.signature} takes {len(names)} arguments, "
+                            f"got {len(arguments)}")
+        variables = dict(namespace)
+        variables.update(zip(names, arguments))
+        for part in parts:
+            exec(part, variables)
+        return variables[_RESULT]
+
+    source = program.source
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     weakref.finalize(function, linecache.cache.pop, filename, None)
     return function
@@ -536,6 +597,7 @@ class _Program:
             signature = ", ".join(["parameters", "gradients", *self.input_names, "gradient"])
             doc = (f"{root} for one sample; adds gradient · ∂{root}/∂w to the gradients.")
         self.signature = f"{function_name}({signature})"
+        self.argument_names = signature.split(", ") if signature else []
         lines = _break(f"def {function_name}(", [f"{a}, " for a in signature.split(", ")[:-1]]
                        + signature.split(", ")[-1:], "):", " " * (len(function_name) + 5), 0)
         lines.append(f'    """{doc}"""')
@@ -557,15 +619,22 @@ class _Program:
             checked = [self.gradient_names[v] for v in self.checked if v not in accumulate]
         body.extend(_check("backward_check", checked, None))
         self.body_without_return = list(body)
+        if len(returned) > NAMES_PER_STATEMENT and self.mode != "sgd":
+            # many gradients: gathered a list at a time, not in one huge statement
+            body.extend(_gather("returned", returned))
+            returned = ["*returned"]
         if self.mode == "forward_backward":
             body.extend(_returns(f"return {root}, (", returned, ")"))
         elif self.mode == "sgd":
             body.append("# gradient descent: w ← w − ε ∂C/∂w, in place")
             updates = [f"{self.expression[p]} - learning_rate * {g}"
                        for p, g in zip(self.parameters, returned)]
-            body.append("updated = (")
-            body.extend(f"    {u}," for u in updates)
-            body.append(")")
+            if len(updates) > NAMES_PER_STATEMENT:
+                body.extend(_gather("updated", updates))
+            else:
+                body.append("updated = (")
+                body.extend(f"    {u}," for u in updates)
+                body.append(")")
             body.append("# as nn.SGD: no parameter changes if an update is not finite")
             body.append("if not isfinite(sum(updated)):")
             body.append('    raise FloatingPointError("an update is not finite")')
@@ -575,6 +644,7 @@ class _Program:
             outputs = "".join(f"{self.expression[v]}, " for v in self.outputs)
             body.extend(_returns(f"return {root}, {outputs}(", returned, ")"))
         self.header = lines
+        self.body = body
         lines = lines + ["    " + line for line in body]
         return "\n".join(lines) + "\n"
 
@@ -704,26 +774,26 @@ def _sum_terms(expression):
     terms at its top level (outside any parentheses), else None."""
     if expression.count(" + ") + expression.count(" - ") < TERMS_PER_STATEMENT:
         return None  # too short to need splitting (the common case, quickly)
-    terms, depth, start, sign = [], 0, 0, "+"
-    i = 0
-    while i < len(expression):
-        c = expression[i]
-        if c in "([{":
-            depth += 1
-        elif c in ")]}":
-            depth -= 1
-        elif depth == 0 and c == " " and expression[i:i + 3] in (" + ", " - "):
-            terms.append((sign, expression[start:i]))
-            sign, start = expression[i + 1], i + 3
-            i += 3
-            continue
-        i += 1
-    terms.append((sign, expression[start:]))
+    parts = _PLUS_OR_MINUS.split(expression)  # term, sign, term, sign, ...
+    terms, sign, text = [], "+", parts[0]
+    depth = text.count("(") - text.count(")")
+    for k in range(1, len(parts), 2):
+        if depth == 0:  # the sign is at the top level: a new term starts
+            terms.append((sign, text))
+            sign, text = parts[k], parts[k + 1]
+        else:           # inside parentheses: the same term goes on
+            text = f"{text} {parts[k]} {parts[k + 1]}"
+        depth += parts[k + 1].count("(") - parts[k + 1].count(")")
+    terms.append((sign, text))
     if len(terms) <= TERMS_PER_STATEMENT:
         return None
-    if any(_NOT_A_SUM.search(_outside_parentheses(t)) for _, t in terms):
+    if any(_NOT_A_SUM.search(t) and _NOT_A_SUM.search(_outside_parentheses(t))
+           for _, t in terms):
         return None
     return terms
+
+
+_PLUS_OR_MINUS = re.compile(r" ([+-]) ")
 
 
 def _outside_parentheses(text):
@@ -808,12 +878,30 @@ def _break(opening, pieces, closing, hanging, indent):
 
 
 def _unpack(names, source, indent=4):
-    """`a, b, c = source`, wrapped in parentheses when long."""
+    """`a, b, c = source`, wrapped in parentheses when long; a slice of
+    NAMES_PER_STATEMENT names at a time when very long."""
+    if len(names) > NAMES_PER_STATEMENT:
+        lines = []
+        for start in range(0, len(names), NAMES_PER_STATEMENT):
+            chunk = names[start:start + NAMES_PER_STATEMENT]
+            lines.extend(_unpack(chunk, f"{source}[{start}:{start + len(chunk)}]", indent))
+        return lines
     line = f"{', '.join(names)}{',' if len(names) == 1 else ''} = {source}"
     if len(line) + indent <= LINE_WIDTH:
         return [line]
     pieces = [f"{n}, " for n in names[:-1]] + [names[-1]]
     return _break("(", pieces, f") = {source}", " ", indent)
+
+
+def _gather(target, items):
+    """`target = [a, b, ...]` then `target += [...]`, NAMES_PER_STATEMENT at a time."""
+    lines = []
+    for start in range(0, len(items), NAMES_PER_STATEMENT):
+        chunk = [f"{item}, " for item in items[start:start + NAMES_PER_STATEMENT]]
+        chunk[-1] = chunk[-1].rstrip(", ")
+        opening = f"{target} = [" if start == 0 else f"{target} += ["
+        lines.extend(_break(opening, chunk, "]", " " * len(opening), 4))
+    return lines
 
 
 def _returns(opening, names, closing):

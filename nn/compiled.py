@@ -28,6 +28,10 @@ Compiling costs time (tens of µs per node of the sample graph), so fit
 compiles only where it pays: it trains the first epoch through the graph,
 timing it, and compiles when half of the time the remaining epochs would
 take through the graph exceeds the estimated compile time (CompileChoice).
+It times the first compiled epoch too, and goes back to the graph if that
+was not faster. A sample graph of more than MAX_NODES nodes is not compiled:
+its code runs in parts (engine.codegen), and for the wide layers such graphs
+come from (784 inputs), the graph's fused weighted_sum is as fast.
 """
 
 import hashlib
@@ -48,8 +52,9 @@ _CACHE_SIZE = 8  # a step holds its code: a large network's is tens of MB
 # rounded up from make bench (benchmarks/compile_cost.py) on a shared machine,
 # and the part of the graph's time that compiled code saves at least
 # (a weighted_sum of many inputs is already fast in the graph).
-COMPILE_SECONDS_PER_NODE = 50e-6
+COMPILE_SECONDS_PER_NODE = 100e-6
 SAVED_FRACTION = 0.5
+MAX_NODES = 10_000
 
 # The methods an MLP's forward pass calls: overriding one on an instance
 # could make the graph depend on the numbers.
@@ -122,9 +127,15 @@ class CompileChoice:
         if epochs_left < 1:
             self.note = "the graph: one epoch, too few to pay for compiling"
             return None
+        self.graph_epoch_seconds = epoch_seconds
         saved = SAVED_FRACTION * epoch_seconds * epochs_left
         # every parameter is a node of the graph: a lower bound before building it
-        lower = len(self.net.parameters()) * COMPILE_SECONDS_PER_NODE
+        parameters = len(self.net.parameters())
+        if parameters > MAX_NODES:
+            self.note = (f"the graph: {parameters:,} parameters, more than {MAX_NODES:,} "
+                         f"nodes, whose compiled code is not faster than the graph")
+            return None
+        lower = parameters * COMPILE_SECONDS_PER_NODE
         if saved < lower:
             self.note = self._not_worth(saved, lower)
             return None
@@ -136,6 +147,14 @@ class CompileChoice:
         self.compiled = True
         self.note = "compiled code from epoch 2 on (the same numbers as the graph)"
         return batch_cost
+
+    def after_compiled_epoch(self, epoch_seconds):
+        """False if the first compiled epoch was slower than the graph's: go back."""
+        if epoch_seconds <= self.graph_epoch_seconds:
+            return True
+        self.note = (f"the graph again from epoch 3: the compiled epoch took "
+                     f"{epoch_seconds:.2g} s, the graph's {self.graph_epoch_seconds:.2g} s")
+        return False
 
     @staticmethod
     def _not_worth(saved, estimate):
@@ -209,7 +228,10 @@ def _sample_step(net, loss_fn, x, y, budget=None):
     if key in _cache:
         return _cache[key]
     estimate = len(order) * COMPILE_SECONDS_PER_NODE
-    if budget is not None and estimate > budget:
+    if budget is not None and (estimate > budget or len(order) > MAX_NODES):
+        if len(order) > MAX_NODES:
+            return (f"the graph: {len(order):,} nodes per sample, more than {MAX_NODES:,}, "
+                    f"whose compiled code is not faster than the graph")
         return CompileChoice._not_worth(budget, estimate)
     step = compile_sample_step(cost, parameters, inputs + [target], outputs=[s])
     if len(_cache) >= _CACHE_SIZE:

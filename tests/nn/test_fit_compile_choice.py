@@ -121,7 +121,7 @@ def test_fit_does_not_compile_where_compiling_cannot_pay(monkeypatch):
                         lambda *a, **k: compiled.append(1))
     history = fit(MLP(784, [64, 1], seed=0), X, y, epochs=2, progress=False)
     assert not compiled and not history.compiled
-    assert "would take about" in history.compile_note
+    assert "not faster than the graph" in history.compile_note
 
 
 def test_fit_compiles_from_the_second_epoch_where_it_pays():
@@ -135,3 +135,13 @@ def test_a_single_epoch_is_never_compiled():
     X, y = data(seed=5)
     history = fit(MLP(3, [4, 1], seed=0), X, y, epochs=1, progress=False)
     assert not history.compiled and "one epoch" in history.compile_note
+
+
+def test_fit_goes_back_to_the_graph_if_the_compiled_epoch_was_not_faster(monkeypatch):
+    original = nn.compiled.CompileChoice.after_compiled_epoch
+    monkeypatch.setattr(nn.compiled.CompileChoice, "after_compiled_epoch",
+                        lambda self, seconds: original(self, 1e9))  # as if very slow
+    X, y = data(n=40, seed=6)
+    compiled, graph = histories(lambda: MLP(3, [4, 1], seed=0), X, y, epochs=30)
+    assert compiled[0].compile_note.startswith("the graph again from epoch 3")
+    assert_same_numbers(compiled, graph)
