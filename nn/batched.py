@@ -69,18 +69,20 @@ def batch_compiled_cost(net, loss_fn, samples, targets):
     columns = np.array(samples, dtype=float).T  # one array per input x_k
     target_array = np.array(targets, dtype=float)
     everything = range(len(targets))
+    all_samples = list(columns) + [target_array]  # the arguments after the parameters
 
     def batch_cost(batch):
         if batch == everything:
-            data, ys, rows = list(columns), target_array, None
+            data, rows = all_samples, None
         else:
             rows = np.asarray(batch)
-            data, ys = list(columns[:, rows]), target_array[rows]
+            data = list(columns[:, rows]) + [target_array[rows]]
         values, gradients, (outputs,) = f.run(
-            [p.data for p in parameters] + data + [ys],
+            [p.data for p in parameters] + data,
             sample_names=None if rows is None else rows.tolist(), checked=True)
         # C = (1/n) Σ_i cost_i, as nn.losses writes it (one cost: C is that cost)
-        mean = float(values.sum() / len(values)) if len(values) > 1 else float(values[0])
+        n = len(values)
+        mean = float(values.sum()) / n if n > 1 else float(values[0])
         return BatchCost(mean, parameters, gradients), outputs.tolist()
 
     return batch_cost, ("compiled over the batch (numpy arrays, nn/batched.py): the "
