@@ -31,14 +31,17 @@ branch inside themselves (relu, hinge, softplus) are fine: their formulas
 keep the branch. nn's networks and costs branch only inside ops.
 
 Safety: the engine refuses inf, nan, log(x ≤ 0), division by zero and the
-like, naming the node. The generated code checks that every number it made
-is finite (one sum of them is); if not, or if Python raised, the compiled
-function replays the engine on the same numbers, which raises the engine's
-own labelled error (or, in the rare case where only the compiled code went
-astray, such as 0·inf, returns the engine's numbers). The replay builds the
-nodes first operands first, as Python evaluates ``f(a) + g(b)``; a graph
-does not record the order its nodes were made in, so if two nodes fail and
-the code made a later operand first, the error names the other one.
+like, naming the node. The compiled function checks its arguments once per
+call (a real, finite number each, or an error naming the argument's position
+and label: tanh(inf) = 1 must not hide an inf the engine refuses in a leaf).
+The generated code checks that every number it made is finite (one sum of
+them is); if not, or if Python raised, the compiled function replays the
+engine on the same numbers, which raises the engine's own labelled error
+(or, in the rare case where only the compiled code went astray, such as
+0·inf, returns the engine's numbers). The replay builds the nodes first
+operands first, as Python evaluates ``f(a) + g(b)``; a graph does not record
+the order its nodes were made in, so if two nodes fail and the code made a
+later operand first, the error names the other one.
 """
 
 import builtins
@@ -250,16 +253,22 @@ class Compiled:
         if not isinstance(parameters, list) or len(parameters) != len(program.parameters):
             raise TypeError(f"{self._signature()}: parameters must be a list of "
                             f"{len(program.parameters)} numbers")
-        # One sum checks them all: it is a finite float only if every one is a
-        # finite number (inf, nan, or a str, None ... and the slow path names it).
-        try:
-            checked = _isfinite(sum(parameters))
-        except (TypeError, OverflowError):
-            checked = False
-        if not checked:
-            for k, p in enumerate(parameters):
-                _number(p, f"{self._signature()}: parameters[{k}] "
-                           f"({self._argument_name(k)})")
+        # The common case, quickly: one sum checks them all. It is a finite
+        # float only if every one is a finite number (inf, nan, a str, None ...
+        # go the slow way, which names the argument).
+        if type(scalar) is float and len(numbers) == len(program.inputs):
+            try:
+                total = sum(parameters, sum(numbers, scalar))
+            except (TypeError, OverflowError):
+                total = None
+            if type(total) is float and _isfinite(total):
+                for x in numbers:
+                    if type(x) is not float:
+                        break
+                else:
+                    return parameters, numbers, scalar
+        for k, p in enumerate(parameters):
+            _number(p, f"{self._signature()}: parameters[{k}] ({self._argument_name(k)})")
         numbers = self._numbers(numbers, first=2 + shift)
         return parameters, numbers, _number(
             scalar, f"{self._signature()}: argument {len(arguments) + shift} ({last})")
@@ -268,21 +277,27 @@ class Compiled:
         """The numbers as floats, each checked once per call: a real, finite number.
 
         first is the position of the first of them among the arguments (1-based).
+        The engine refuses inf and nan in a leaf; so does the code, where
+        tanh(inf) = 1 or relu(nan) = 0 would hide them.
         """
         names = self._program.input_names
         if len(numbers) != len(names):
             raise TypeError(f"{self._signature()} takes {len(names)} numbers "
                             f"({', '.join(names)}), got {len(numbers)}")
-        numbers = [x if type(x) is float else _number(
-                       x, f"{self._signature()}: argument {k} ({name})")
-                   for k, (x, name) in enumerate(zip(numbers, names), start=first)]
-        if not _isfinite(sum(numbers)):
-            # The engine refuses inf and nan in a leaf; so does the code, where
-            # tanh(inf) = 1 or relu(nan) = 0 would hide them. (A finite sum
-            # that overflows passes: then no number is at fault.)
-            for k, (x, name) in enumerate(zip(numbers, names), start=first):
+        try:  # the common case, quickly: floats whose sum is finite
+            total = sum(numbers, 0.0)
+        except (TypeError, OverflowError):
+            total = None
+        if type(total) is float and _isfinite(total):
+            for x in numbers:
+                if type(x) is not float:
+                    break
+            else:
+                return numbers
+        # (A finite sum that overflows passes here: then no number is at fault.)
+        return [x if type(x) is float and _isfinite(x) else
                 _number(x, f"{self._signature()}: argument {k} ({name})")
-        return numbers
+                for k, (x, name) in enumerate(zip(numbers, names), start=first)]
 
     def _argument_name(self, k):
         """The label (or name in the code) of parameter k."""

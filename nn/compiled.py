@@ -149,10 +149,10 @@ class CompileChoice:
         return batch_cost
 
     def after_compiled_epoch(self, epoch_seconds):
-        """False if the first compiled epoch was slower than the graph's: go back."""
+        """False if the first wholly compiled epoch was slower than the graph's: go back."""
         if epoch_seconds <= self.graph_epoch_seconds:
             return True
-        self.note = (f"the graph again from epoch 3: the compiled epoch took "
+        self.note = (f"the graph again from epoch 4: the compiled epoch took "
                      f"{epoch_seconds:.2g} s, the graph's {self.graph_epoch_seconds:.2g} s")
         return False
 

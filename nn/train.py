@@ -189,13 +189,14 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
                     batch = order[start:start + batch_size]
                     _step(optimizer, batch_cost(batch)[0])
             cost, correct = measure()
-            if choice is not None and epoch <= 2:
+            if choice is not None and epoch <= 3:
                 # the first epoch runs through the graph, timed: compile if it pays;
-                # if the first compiled epoch was not faster, back to the graph
+                # if the first wholly compiled epoch (the third: the second steps
+                # down the graph's gradient) was not faster, back to the graph
                 seconds = time.perf_counter() - epoch_started
                 if epoch == 1:
                     batch_cost = choice.after_first_epoch(seconds, epochs - 1) or graph_cost
-                elif choice.compiled and not choice.after_compiled_epoch(seconds):
+                elif epoch == 3 and choice.compiled and not choice.after_compiled_epoch(seconds):
                     batch_cost = graph_cost
                 history.compiled, history.compile_note = choice.compiled, choice.note
                 epoch_started = time.perf_counter()  # compile time left out
