@@ -43,7 +43,7 @@ class BatchCost:
 
 
 def batch_compiled_cost(net, loss_fn, samples, targets):
-    """(batch_cost, note): batch_cost(batch) -> (C, outputs s) from code compiled
+    """(batch_cost, note): batch_cost(batch) -> (C, outputs s as an array) from code compiled
     over arrays, or None with the reason in note (fit then trains through the graph).
 
     Only what fit(compile=True) may compile (nn.compiled.why_not_compiled: nn's
@@ -83,7 +83,7 @@ def batch_compiled_cost(net, loss_fn, samples, targets):
         # C = (1/n) Σ_i cost_i, as nn.losses writes it (one cost: C is that cost)
         n = len(values)
         mean = float(values.sum()) / n if n > 1 else float(values[0])
-        return BatchCost(mean, parameters, gradients), outputs.tolist()
+        return BatchCost(mean, parameters, gradients), outputs  # s: an array
 
     return batch_cost, ("compiled over the batch (numpy arrays, nn/batched.py): the "
                         "per-sample path's numbers to about 1e-13")

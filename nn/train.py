@@ -21,7 +21,7 @@ import numpy as np
 
 from engine import Value, no_grad
 from engine.kinds import is_whole
-from nn.batched import batch_compiled_cost
+from nn.batched import BatchCost, batch_compiled_cost
 from nn.checks import float_array, where_not_finite
 from nn.compiled import CompileChoice
 from nn.losses import CLASSES, LOSSES, binary_cross_entropy, mse
@@ -160,11 +160,14 @@ def fit(net, X, y, loss=None, lr=None, epochs=None, tol=None, batch_size=None,
     if compile == "batch":
         batch_cost, batch_note = batch_compiled_cost(net, loss_fn, samples, targets)
         batch_cost = batch_cost or graph_cost
+    # the batch path's outputs s are an array: the accuracy is one comparison
+    batched = batch_cost is not graph_cost and compile == "batch"
+    target_array = np.array(targets) if batched else None
 
     def measure():
         """C over all the training data (with its graph) and the accuracy."""
         cost, outputs = batch_cost(range(n))
-        return cost, _accuracy(outputs, targets, threshold)
+        return cost, _accuracy(outputs, target_array if batched else targets, threshold)
 
     optimizer = SGD(net.parameters(), lr=lr)
     history = History(loss_name, optimizer.lr, epochs)
@@ -305,6 +308,9 @@ def _choose_loss(loss, targets):
 
 def _step(optimizer, cost):
     """One step of gradient descent: ∂C/∂w by backpropagation, then w ← w − ε ∂C/∂w."""
+    if isinstance(cost, BatchCost):  # compiled gradients, as numbers: one pass, same numbers
+        optimizer.step_from(cost.gradients)
+        return
     optimizer.zero_grad()
     cost.backward()
     optimizer.step()
@@ -314,6 +320,9 @@ def _accuracy(outputs, targets, threshold):
     """The fraction of outputs s on their target's side of threshold (NaN: no classes)."""
     if threshold is None:
         return math.nan
+    if isinstance(outputs, np.ndarray):  # fit's batch path: every sample in one comparison
+        return int(np.count_nonzero((outputs > threshold) == (targets > threshold))) \
+            / len(targets)
     correct = sum((s > threshold) == (t > threshold) for s, t in zip(outputs, targets))
     return correct / len(targets)
 
