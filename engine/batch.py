@@ -366,8 +366,15 @@ class _BatchProgram(codegen._Program):
         return lines
 
     def _gradient_lines(self, node, terms):
-        name = self._gradient_name(node)
         received = terms.pop(node, [])
+        if len(received) == 1 and node.parents and not self._array_gradient[node]:
+            g, local, per_sample = received[0]
+            if local == "1.0" and not per_sample and g.isidentifier():
+                # a shared node that an add passes dC/d(out) on to unchanged (a chain of
+                # them sums an L2 term): its gradient is g itself, with no line of its own
+                self.gradient_names[node] = g
+                return []
+        name = self._gradient_name(node)
         if node not in self._array_gradient:  # a leaf the output does not depend on
             zero = "0.0 * gradient" if node in self.batch_set else "0.0"
             return [f"{name} = {zero}  # the output does not depend on this"]

@@ -427,3 +427,24 @@ def test_a_node_named_like_numpy_does_not_hide_it():
         f = compile_batch(out, [w, x], batch=[x], matrices=matrices)
         values, (dw, dx) = f(2.0, [0.5, 1.0])
         assert close(values[1], math.tanh(2.0)) and close(dx[1], 2.0 * (1 - math.tanh(2.0) ** 2))
+
+
+def test_a_shared_add_chain_passes_its_gradient_on_without_lines():
+    # an L2 term, (b·b + c·c) + a·a: shared, so dC/d(inner) is dC/d(l2) itself (an
+    # add passes it on): no line 'dC_dinner = dC_dl2' per add of the chain
+    a, b, c = Value(0.5, label="a"), Value(-2.0, label="b"), Value(3.0, label="c")
+    x = Value(0.0, label="x")
+    inner = b * b + c * c
+    inner.label = "inner"
+    l2 = inner + a * a
+    l2.label = "l2"
+    C = a * x + l2
+    C.label = "C"
+    for matrices in (False, True):
+        f = compile_batch(C, [a, b, c, x], wrt=[a, b, c], batch=[x], matrices=matrices)
+        values, (ga, gb, gc) = f(0.5, -2.0, 3.0, np.array([1.0, 2.0, 4.0]))
+        assert values.tolist() == [13.75, 14.25, 15.25]
+        assert (ga, gb, gc) == (7.0 + 3 * 2 * 0.5, 3 * 2 * -2.0, 3 * 2 * 3.0)
+        assert "dC_dl2 = float(gradient.sum())" in f.source  # Σ over the batch, once
+        assert "dC_dinner" not in f.source
+        assert "dC_db = dC_dl2 * b + dC_dl2 * b" in f.source  # a leaf keeps its line
