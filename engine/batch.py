@@ -13,7 +13,10 @@ number for each other input:
 The code is the scalar code's, line for line and with the same names; only
 what a name holds changes. A node that depends on a per-sample input holds
 an array (its value in every sample), so ``a3_2 = np.tanh(z3_2)`` computes
-a3_2 for the whole batch; a node of shared inputs only stays a number. In the
+a3_2 for the whole batch; a node of shared inputs only stays a number (read
+once by an add, as an L2 term's p·p is, it is written inside that add:
+add_4 = add_3 + (w_4 * w_4), and the add passes its gradient on without a
+line of its own). In the
 backward pass dC/d(node) of a per-sample node is an array too, one local
 gradient per sample, and where a shared input's gradient is formed the
 per-sample terms are added up, visibly:
@@ -305,11 +308,12 @@ class _BatchProgram(codegen._Program):
         self._forward_names = []
         self._reading_order = codegen._reading_order(self.output)
         self._array_names = {self.expression[x] for x in self.inputs if x in self.batch_set}
+        self._find_inlined()
         for node in self._reading_order:
-            if not node.parents:
+            if not node.parents or node in self._inlined:
                 continue
             name = self.expression[node]
-            operands = [self.expression[p] for p in node.parents]
+            operands = [self._operand(p) for p in node.parents]
             how = "array" if self.varies[node] else "python"
             # (a sum of thousands of terms is split as the scalar code splits it)
             lines.extend(codegen._assign(name, OPS[node.op].show(operands, out=name, how=how)))
@@ -317,6 +321,38 @@ class _BatchProgram(codegen._Program):
             if self.varies[node]:
                 self._array_names.add(name)
         return lines
+
+    # -- shared one-use nodes written inside their child: add_4 = add_3 + (x4 * x4) -------
+    def _find_inlined(self, keep=()):
+        """node -> its expression, for shared nodes whose value no line needs by name.
+
+        An L2 term's p·p: read once, by an add, whose derivative (1) does not name it;
+        written inside the add, it is one line less to generate, compile and run.
+        """
+        self._inlined = {}
+        uses = {}
+        for node in self.order:
+            for parent in node.parents:
+                uses.setdefault(parent, []).append(node)
+        special = {self.output, *self.outputs, *keep}
+        for node in self._reading_order:
+            readers = uses.get(node, ())
+            if not node.parents or self.varies[node] or node in special or len(readers) != 1 \
+                    or len(node.parents) > 2 or any(p in self._inlined for p in node.parents):
+                continue
+            name = self.expression[node]
+            operands = [self.expression[p] for p in node.parents]
+            text = OPS[node.op].show(operands, out=name, how="python")
+            reader = readers[0]
+            names = [self.expression[p] for p in reader.parents]
+            locals_ = OPS[node.op].show_locals(operands, out=name, how="python") + \
+                OPS[reader.op].show_locals(names, out=self.expression[reader], how="array")
+            named = re.compile(rf"\b{re.escape(name)}\b")
+            if len(text) <= 40 and not any(named.search(f) for f in locals_):
+                self._inlined[node] = _atom(text)
+
+    def _operand(self, node):
+        return self._inlined.get(node) or self.expression[node]
 
     # -- backward: one chain-rule step per line; Σ over the batch into shared nodes --------
     def _backward(self):
@@ -475,6 +511,7 @@ class _MatrixProgram(_BatchProgram):
         lines.append("# forward pass: a layer of nodes per line, one row per node, "
                      "every sample at once")
         self.units = self._units_in_order()
+        self._find_inlined(keep=[m for stack in self.stacks for m in stack.members])
         for unit in self.units:
             lines.extend(self._forward_lines(unit))
         return lines
@@ -676,8 +713,10 @@ class _MatrixProgram(_BatchProgram):
 
     def _forward_lines(self, unit):
         if not isinstance(unit, _Stack):
+            if unit in self._inlined:
+                return []
             name = self.expression[unit]
-            operands = [self.expression[p] for p in unit.parents]
+            operands = [self._operand(p) for p in unit.parents]
             how = "array" if self.varies[unit] else "python"
             self._forward_names.append(name)
             if self.varies[unit]:

@@ -429,7 +429,7 @@ def test_a_node_named_like_numpy_does_not_hide_it():
         assert close(values[1], math.tanh(2.0)) and close(dx[1], 2.0 * (1 - math.tanh(2.0) ** 2))
 
 
-def test_a_shared_add_chain_passes_its_gradient_on_without_lines():
+def test_a_shared_add_chain_passes_its_gradient_on_and_its_squares_are_inline():
     # an L2 term, (b·b + c·c) + a·a: shared, so dC/d(inner) is dC/d(l2) itself (an
     # add passes it on): no line 'dC_dinner = dC_dl2' per add of the chain
     a, b, c = Value(0.5, label="a"), Value(-2.0, label="b"), Value(3.0, label="c")
@@ -448,3 +448,6 @@ def test_a_shared_add_chain_passes_its_gradient_on_without_lines():
         assert "dC_dl2 = float(gradient.sum())" in f.source  # Σ over the batch, once
         assert "dC_dinner" not in f.source
         assert "dC_db = dC_dl2 * b + dC_dl2 * b" in f.source  # a leaf keeps its line
+        # b·b is read once, by an add whose derivative does not name it: written inside it
+        assert "inner = (b * b) + (c * c)" in f.source
+        assert "mul_4 = a * x" in f.source  # a per-sample node keeps its line
