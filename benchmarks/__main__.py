@@ -8,6 +8,8 @@
 4. Prints a markdown table and the targets of the engine issue with PASS/FAIL.
 5. engine.compile (benchmarks/compiled.py): the compiled steps against micrograd and
    plain-float, fit on Iris with compile on and off, compile time per node.
+6. engine.compile over a batch (benchmarks/batch.py): against PyTorch float64 and numpy
+   by hand on Iris and micrograd's moons demo.
 
 The exit status is 0 even when a target fails: this is a report, not a test.
 """
@@ -24,7 +26,7 @@ from importlib import metadata
 
 import numpy as np
 
-from benchmarks import compile_cost, compiled, timing
+from benchmarks import batch, compile_cost, compiled, timing
 from benchmarks.memory import measure_graph
 from benchmarks.plain_float import PlainChain, plain_trainer
 from benchmarks.timing import format_seconds, time_steps
@@ -467,6 +469,9 @@ def main(argv=None):
     compiled_report = compiled.report(args.quick, log)
     log("what compiling costs")
     compiled_report += "\n\n" + compile_cost.report(args.quick, log)
+    gc.collect()
+    log("engine.compile over a batch")
+    batch_report = batch.report(args.quick, log)
 
     mode = "--quick: few repeats, for a look only" if args.quick else "full run"
     print(f"## make bench ({mode})\n")
@@ -484,6 +489,7 @@ def main(argv=None):
     print("Targets:\n")
     print(targets(rows, chain_rows, measured) + "\n")
     print(compiled_report + "\n")
+    print(batch_report + "\n")
     print(f"(took {time.perf_counter() - started:.0f} s)")
     return 0
 

@@ -9,7 +9,9 @@ Public API: Value, weighted_sum, apply, grad, gradcheck, no_grad, enable_grad,
 zero_grad, topological_order, local_derivatives, and the op table OPS (ops.py),
 where every op is defined. engine.notation reads and writes the article's names.
 engine.compile turns a graph into straight-line Python (codegen.py);
-compile_sgd_step and compile_sample_step are its training-step forms.
+compile_sgd_step and compile_sample_step are its training-step forms;
+engine.compile(..., batch=[...]) runs one sample's code over numpy arrays of
+a whole batch (batch.py).
 """
 
 from engine import notation

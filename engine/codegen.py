@@ -86,7 +86,7 @@ _compiled_count = itertools.count(1)
 _isfinite = math.isfinite
 
 
-def compile(output, inputs, wrt=None):
+def compile(output, inputs, wrt=None, batch=None, reduction="sum", matrices=False):
     """output as a Python function of inputs: f(*numbers) -> (value, gradients).
 
     output -- a Value; the function computes it and its gradients
@@ -102,7 +102,16 @@ def compile(output, inputs, wrt=None):
 
     The graph is replayed, not traced: branches that the code building it
     took on the numbers are frozen into f (see the module docstring).
+
+    batch      -- the inputs that vary per sample (x, y): f then takes an
+                  array for each and returns every sample's value and, for a
+                  shared input, Σ_i (reduction='sum') or (1/n) Σ_i ('mean')
+                  of its gradient (engine/batch.py); matrices=True writes the
+                  weighted sums of a layer as one matrix product, W @ X + b
     """
+    if batch is not None:
+        from engine.batch import compile_batch  # engine.batch builds on this module
+        return compile_batch(output, inputs, wrt, batch, reduction, matrices=matrices)
     inputs = _leaves(inputs, "inputs")
     wrt = list(inputs) if wrt is None else _leaves(wrt, "wrt")
     for w in wrt:

@@ -47,7 +47,9 @@ from functools import cache, lru_cache, partial, reduce
 from string import Template
 from typing import NamedTuple
 
-__all__ = ["Op", "OPS", "Formula", "Mistake", "PYTHON_NAMES"]
+import numpy as np
+
+__all__ = ["Op", "OPS", "Formula", "Mistake", "PYTHON_NAMES", "ARRAY_NAMES"]
 
 
 class Formula(NamedTuple):
@@ -55,6 +57,10 @@ class Formula(NamedTuple):
     text: str     # '1 − tanh²($x)', for drawings and the terminal
     latex: str    # r'1 - \tanh^2($x)', for notebooks
     python: str   # '1.0 - $out*$out', for the code generator
+    # The same over numpy arrays, every sample of a batch at once (engine/batch.py):
+    # None where the Python form already works on arrays (+, −, ·, /, the names in
+    # ARRAY_NAMES); numpy functions and np.where for math.* and branches.
+    array: str | None = None
 
 
 class Mistake(NamedTuple):
@@ -133,10 +139,10 @@ class Op:
     def show(self, names, out="out", how="text"):
         """The result with the operands' own names: show(['w', 'x']) -> 'w · x'.
 
-        how is 'text', 'latex' or 'python'.
+        how is 'text', 'latex', 'python' or 'array' (over numpy arrays).
         """
         operands, result, _ = self.formulas(len(names))
-        return _fill(getattr(result, how), operands, names, out)
+        return _fill(_form(result, how), operands, names, out)
 
     def show_local(self, index, names, out="out", how="text"):
         """d(out)/d(operand number index) with the operands' own names.
@@ -145,13 +151,13 @@ class Op:
         '1 − tanh²(z3_2)'.
         """
         operands, _, local = self.formulas(len(names))
-        return _fill(getattr(local[index], how), operands, names, out)
+        return _fill(_form(local[index], how), operands, names, out)
 
     def show_locals(self, names, out="out", how="text"):
         """show_local for every operand at once (one substitution table per node)."""
         operands, _, local = self.formulas(len(names))
         mapping = dict(zip(operands, names), out=out)
-        return tuple(_substitute(getattr(f, how), mapping) for f in local)
+        return tuple(_substitute(_form(f, how), mapping) for f in local)
 
     def show_mistake(self, mistake, names, out="out"):
         """A Mistake's text with the operands' own names.
@@ -182,6 +188,13 @@ def _plain_number(x):
     """2.0 -> '2', 0.5 -> '0.5': a number as a learner typed it (x ** 2 -> '**2')."""
     x = float(x)
     return str(int(x)) if x.is_integer() and abs(x) < 1e16 else repr(x)
+
+
+def _form(formula, how):
+    """The formula's text, LaTeX, Python or array form (array: the Python form if none)."""
+    if how == "array":
+        return formula.array or formula.python
+    return getattr(formula, how)
 
 
 def _fill(template, operands, names, out):
@@ -400,6 +413,39 @@ PYTHON_NAMES = {"math": math, "sigmoid": _sigmoid_forward,
 PYTHON_NAMES.update(log_clamped=_log_clamped, log1m_clamped=_log1m_clamped)
 
 
+
+# -- the same functions over numpy arrays (engine/batch.py) -------------------
+
+def _softplus_array(x):
+    # ln(1 + e^x) = ln(e^0 + e^x), which logaddexp computes without overflow
+    return np.logaddexp(0.0, x)
+
+
+def _sigmoid_array(x):
+    # σ(x) = 1/(1 + e^−x) = exp(−softplus(−x)): never overflows, and four numpy
+    # calls where the two forms of _sigmoid_forward would take nine
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+def _log_clamped_array(p):
+    # _log_clamped over an array: ln p, kept above −100 (the inner where keeps
+    # np.log from warning about the p it does not use)
+    small = p <= _SMALLEST_P
+    return np.where(small, _LOG_FLOOR, np.log(np.where(small, 1.0, p)))
+
+
+def _log1m_clamped_array(p):
+    small = 1.0 - p <= _SMALLEST_P
+    return np.where(small, _LOG_FLOOR, np.log1p(-np.where(small, 0.0, p)))
+
+
+# The functions the array forms may call; a Python form that calls only these
+# (and operators) works on arrays as it is, so its entry needs no array form.
+ARRAY_NAMES = {"np": np, "math": math, "sigmoid": _sigmoid_array,
+               "softplus": _softplus_array, "log_clamped": _log_clamped_array,
+               "log1m_clamped": _log1m_clamped_array}
+
+
 def _define(op):
     OPS[op.name] = op
     return op
@@ -471,10 +517,14 @@ POW = _define(Op(
     result=Formula("$x^$y", "{$x}^{$y}", "$x ** $y"),
     local=(Formula("$y·$x^($y − 1)", "$y\\,{$x}^{$y - 1}",
                    "(0.0 if $y == 0.0 else math.nan if $x == 0.0 and $y < 1.0 "
-                   "else $y * $x ** ($y - 1.0))"),
+                   "else $y * $x ** ($y - 1.0))",
+                   "np.where($y == 0.0, 0.0, np.where(($x == 0.0) & ($y < 1.0), np.nan, "
+                   "$y * $x ** ($y - 1.0)))"),
            Formula("$x^$y·ln $x", "{$x}^{$y} \\ln $x",
                    "($out * math.log($x) if $x > 0.0 else "
-                   "0.0 if $x == 0.0 else math.nan)")),
+                   "0.0 if $x == 0.0 else math.nan)",
+                   "np.where($x > 0.0, $out * np.log(np.where($x > 0.0, $x, 1.0)), "
+                   "np.where($x == 0.0, 0.0, np.nan))")),
     mistakes=(
         Mistake("exponent_not_lowered", "$y·$x^$y: you forgot to lower the exponent",
                 lambda x, y, out: (y * out, None)),
@@ -493,7 +543,8 @@ POW_SCALAR = _define(Op(
     derivatives=_pow_scalar_derivatives,
     result=Formula("$x^$n", "{$x}^{$n}", "$x ** $n"),
     local=(Formula("$n·$x^($n − 1)", "$n\\,{$x}^{$n - 1}",
-                   "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))"),
+                   "(0.0 if $n == 0.0 else $n * $x ** ($n - 1.0))",
+                   "np.where($n == 0.0, 0.0, $n * $x ** ($n - 1.0))"),
            Formula("0 (a constant)", "0", "0.0")),
     mistakes=(
         Mistake("exponent_not_lowered", "$n·$x^$n: you forgot to lower the exponent",
@@ -506,7 +557,7 @@ EXP = _define(Op(
     "exp", "exp", ("x",),
     forward=math.exp,
     derivatives=lambda x, out: (out,),
-    result=Formula("exp($x)", "e^{$x}", "math.exp($x)"),
+    result=Formula("exp($x)", "e^{$x}", "math.exp($x)", "np.exp($x)"),
     local=(Formula("exp($x)", "e^{$x}", "$out"),),
     mistakes=(
         Mistake("power_rule", "$x·exp($x − 1), the power rule, which is for a constant "
@@ -519,7 +570,7 @@ LOG = _define(Op(
     "log", "log", ("x",),
     forward=_log_forward,
     derivatives=lambda x, out: (1.0 / x,),
-    result=Formula("ln $x", r"\ln $x", "math.log($x)"),
+    result=Formula("ln $x", r"\ln $x", "math.log($x)", "np.log($x)"),
     local=(Formula("1/$x", r"\frac{1}{$x}", "1.0 / $x"),),
     mistakes=(
         Mistake("log_itself", "ln $x itself", lambda x, out: (out,)),
@@ -531,7 +582,7 @@ SQRT = _define(Op(
     "sqrt", "√", ("x",),
     forward=_sqrt_forward,
     derivatives=lambda x, out: (0.5 / out,),
-    result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)"),
+    result=Formula("√$x", r"\sqrt{$x}", "math.sqrt($x)", "np.sqrt($x)"),
     local=(Formula("1/(2√$x)", r"\frac{1}{2\sqrt{$x}}", "0.5 / $out"),),
     mistakes=(
         Mistake("sqrt_itself", "√$x itself", lambda x, out: (out,)),
@@ -542,7 +593,7 @@ TANH = _define(Op(
     "tanh", "tanh", ("x",),
     forward=math.tanh,
     derivatives=lambda x, out: (1.0 - out * out,),
-    result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)"),
+    result=Formula("tanh($x)", r"\tanh($x)", "math.tanh($x)", "np.tanh($x)"),
     local=(Formula("1 − tanh²($x)", r"1 - \tanh^2($x)", "1.0 - $out * $out"),),
     mistakes=(
         Mistake("tanh_itself", "tanh($x) itself", lambda x, out: (out,)),
@@ -582,8 +633,10 @@ RELU = _define(Op(
     # relu'(0) = 0, as in PyTorch. (A step: constant on each side, so its own
     # derivative is 0; x > 0 works on Values too.)
     derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
-    result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)"),
-    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)"),),
+    result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)",
+                   "np.where($x > 0.0, $x, 0.0)"),
+    local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)",
+                   "np.where($x > 0.0, 1.0, 0.0)"),),
     mistakes=(
         Mistake("relu_itself", "max(0, $x) itself", lambda x, out: (out,)),
         Mistake("slope_where_flat", "1, but $x ≤ 0, where max(0, $x) is flat",
@@ -647,7 +700,8 @@ BINARY_CROSS_ENTROPY = _define(Op(
     forward=_binary_cross_entropy_forward,
     derivatives=lambda s, y, out: (_sigmoid(s) - y, -s),
     result=Formula("ln(1 + exp($s)) − $y·$s", r"\ln(1 + e^{$s}) - $y\,$s",
-                   "max($s, 0.0) - $y * $s + math.log1p(math.exp(-abs($s)))"),
+                   "max($s, 0.0) - $y * $s + math.log1p(math.exp(-abs($s)))",
+                   "np.maximum($s, 0.0) - $y * $s + np.log1p(np.exp(-np.abs($s)))"),
     local=(Formula("σ($s) − $y", r"\sigma($s) - $y", "sigmoid($s) - $y"),
            Formula("−$s", "-$s", "-$s")),
     mistakes=(
@@ -666,11 +720,14 @@ HINGE = _define(Op(
     forward=_hinge_forward,
     derivatives=_hinge_derivatives,
     result=Formula("max(0, 1 − $y·$s)", r"\max(0, 1 - $y\,$s)",
-                   "max(0.0, 1.0 - $y * $s)"),
+                   "max(0.0, 1.0 - $y * $s)",
+                   "np.where(1.0 - $y * $s > 0.0, 1.0 - $y * $s, 0.0)"),
     local=(Formula("−$y if $y·$s < 1 else 0", r"-$y\,[$y\,$s < 1]",
-                   "(-$y if 1.0 - $y * $s > 0.0 else 0.0)"),
+                   "(-$y if 1.0 - $y * $s > 0.0 else 0.0)",
+                   "np.where(1.0 - $y * $s > 0.0, -$y, 0.0)"),
            Formula("−$s if $y·$s < 1 else 0", r"-$s\,[$y\,$s < 1]",
-                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)")),
+                   "(-$s if 1.0 - $y * $s > 0.0 else 0.0)",
+                   "np.where(1.0 - $y * $s > 0.0, -$s, 0.0)")),
     mistakes=(
         Mistake("slope_where_flat", "−$y, but $y·$s ≥ 1, where max(0, 1 − $y·$s) is flat",
                 lambda s, y, out: (-y if 1.0 - y * s <= 0.0 else None, None)),
@@ -690,6 +747,7 @@ BINARY_CROSS_ENTROPY_OF_PROBABILITY = _define(Op(
                    r"-$y \ln $p - (1 - $y) \ln(1 - $p)",
                    "-($y * log_clamped($p) + (1.0 - $y) * log1m_clamped($p))"),
     local=(Formula("($p − $y)/($p·(1 − $p))", r"\frac{$p - $y}{$p\,(1 - $p)}",
-                   "($p - $y) / max($p * (1.0 - $p), 1e-12)"),
+                   "($p - $y) / max($p * (1.0 - $p), 1e-12)",
+                   "($p - $y) / np.maximum($p * (1.0 - $p), 1e-12)"),
            Formula("ln(1 − $p) − ln $p", r"\ln(1 - $p) - \ln $p",
                    "log1m_clamped($p) - log_clamped($p)"))))

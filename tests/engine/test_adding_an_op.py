@@ -7,6 +7,7 @@ drawings and explain all take what they need from its entry.
 
 import math
 
+import numpy as np
 import pytest
 
 import engine
@@ -19,8 +20,8 @@ SINH = Op(
     # differentiable again: cosh x = (e^x + e^−x) / 2
     derivatives=lambda x, out: (((x.exp() + (-x).exp()) / 2.0) if isinstance(x, Value)
                                 else math.cosh(x),),
-    result=Formula("sinh($x)", r"\sinh($x)", "math.sinh($x)"),
-    local=(Formula("cosh($x)", r"\cosh($x)", "math.cosh($x)"),))
+    result=Formula("sinh($x)", r"\sinh($x)", "math.sinh($x)", "np.sinh($x)"),
+    local=(Formula("cosh($x)", r"\cosh($x)", "math.cosh($x)", "np.cosh($x)"),))
 
 
 @pytest.fixture
@@ -143,3 +144,34 @@ def test_compile_writes_the_new_op_from_its_entry(sinh):
         assert f(number, -1.3) == (out2.data, (x2.grad, w2.grad))
     with pytest.raises(OverflowError, match=r"sinh \(sinh\(x\)\)"):
         f(1000.0, -1.3)  # the engine's own error, from replaying it
+
+
+def test_the_array_templates_compute_what_the_entry_computes(sinh):
+    x = np.array([-2.0, -0.3, 0.0, 0.9, 5.0])
+    names = {"np": np, "x": x, "out": np.sinh(x)}
+    for k, number in enumerate(x.tolist()):
+        assert eval(SINH.show(["x"], how="array"), names)[k] == \
+            pytest.approx(SINH.forward(number), rel=1e-15)
+        assert eval(SINH.show_local(0, ["x"], how="array"), names)[k] == \
+            pytest.approx(SINH.derivatives(number, math.sinh(number))[0], rel=1e-15)
+
+
+@pytest.mark.parametrize("matrices", [False, True])
+def test_compile_over_a_batch_writes_the_new_op_from_its_entry(sinh, matrices):
+    from engine.batch import compile_batch
+    x, w, out = _graph(sinh)
+    f = compile_batch(out, [x, w], batch=[x], matrices=matrices)
+    assert "np.sinh(" in f.source and "np.cosh(" in f.source
+    numbers = [-2.0, 0.0, 0.3, 4.0]
+    values, (dx, dw) = f(numbers, -1.3)
+    total = 0.0
+    for k, number in enumerate(numbers):
+        x2, w2 = Value(number, label="x"), Value(-1.3, label="w")
+        out2 = sinh(w2 * x2) + x2
+        out2.backward()
+        assert values[k] == pytest.approx(out2.data, rel=1e-15)
+        assert dx[k] == pytest.approx(x2.grad, rel=1e-15)
+        total += w2.grad
+    assert dw == pytest.approx(total, rel=1e-14)
+    with pytest.raises(OverflowError, match=r"^sample 1: sinh \(sinh\(x\)\)"):
+        f([1.0, 1000.0], -1.3)  # the engine's own error, naming the sample

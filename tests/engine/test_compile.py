@@ -47,6 +47,8 @@ STEPS = {
     "squared_error": lambda a, b: apply(OPS["squared_error"], a, b),
     "binary_cross_entropy": lambda a, b: apply(OPS["binary_cross_entropy"], a, b),
     "hinge": lambda a, b: apply(OPS["hinge"], a, b),
+    "binary_cross_entropy_of_probability":
+        lambda a, b: apply(OPS["binary_cross_entropy_of_probability"], a.sigmoid(), b),
     "a+a": lambda a, b: a + a,
 }
 

@@ -99,3 +99,29 @@ def test_a_parameter_listed_twice_is_refused():
 def test_params_that_are_not_values_are_refused():
     with pytest.raises(TypeError, match="not a Value"):
         SGD([1.0], lr=0.1)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_step_from_gradients_is_zero_grad_backward_step(momentum):
+    """step_from (fit's batch path) leaves the very numbers the three calls leave."""
+    gradients = [0.5, -4.0, -0.0, 1e-300, 3.0]
+    starts = [1.0, -2.0, -0.0, 0.25, 7.0]
+    by_calls = [Value(x) for x in starts]
+    in_one = [Value(x) for x in starts]
+    calls, one = SGD(by_calls, lr=0.1, momentum=momentum), SGD(in_one, lr=0.1, momentum=momentum)
+    for _ in range(3):
+        calls.zero_grad()
+        for p, g in zip(by_calls, gradients):
+            p.grad += g
+        calls.step()
+        one.step_from(gradients)
+        for a, b in zip(by_calls, in_one):
+            assert (a.data, a.grad) == (b.data, b.grad)
+            assert str(a.data) == str(b.data)  # the sign of a zero too
+
+
+def test_step_from_refuses_an_update_that_is_not_finite_and_changes_nothing():
+    w, b = Value(1.0, label="w"), Value(2.0, label="b")
+    with pytest.raises(FloatingPointError, match="'b'"):
+        SGD([w, b], lr=10.0).step_from([0.5, -1.7e308])  # b would be inf
+    assert (w.data, b.data) == (1.0, 2.0)
