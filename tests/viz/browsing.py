@@ -111,3 +111,34 @@ class JupyterServer:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+class SavedPage:
+    """A saved page opened from file://, with what it logged and what it requested."""
+
+    def __init__(self, page, url):
+        self.page, self.url = page, url
+        self.errors, self.requests = [], []
+
+
+def open_saved(browser, path, kind=SavedPage, width=900, javascript=True, ready=None):
+    """Open the file at path in a new context of browser: (context, a kind(page, url)).
+
+    Anything but the file itself is refused, and recorded in .requests; console
+    errors and uncaught exceptions go to .errors. ready: a selector to wait for.
+    """
+    url = path.as_uri()
+    context = browser.new_context(viewport={"width": width, "height": 900},
+                                  java_script_enabled=javascript)
+    context.set_default_timeout(10_000)  # fail in seconds, not minutes
+    page = context.new_page()
+    opened = kind(page, url)
+    page.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))
+    page.on("pageerror", lambda error: opened.errors.append(str(error)))
+    page.on("request", lambda request: opened.requests.append(request.url))
+    page.route("**/*", lambda route: route.continue_() if route.request.url == url
+               else route.abort())
+    page.goto(url)
+    if javascript and ready:
+        page.wait_for_selector(ready)
+    return context, opened

@@ -6,10 +6,10 @@ conftest's (browsing.py).
 """
 
 import pytest
-from browsing import needs_chromium
+from browsing import SavedPage, needs_chromium, open_saved
+from test_step_through_forward import network_cost, neuron
 
 import engine
-from engine import Value
 from viz import step_through
 from viz.labels import number
 
@@ -18,12 +18,8 @@ pytest.importorskip("playwright.sync_api",
 pytestmark = needs_chromium  # the browser: conftest's, one Chromium for the run
 
 
-class Opened:
+class Opened(SavedPage):
     """A page opened from file://, with what it logged and requested."""
-
-    def __init__(self, page, url):
-        self.page, self.url = page, url
-        self.errors, self.requests = [], []
 
     def current(self):
         """The labels of the Values computed at this step (or asked about)."""
@@ -64,52 +60,18 @@ class Opened:
 
 @pytest.fixture
 def open_page(browser, tmp_path):
-    pages = []
+    contexts = []
 
     def open_(player, name="page.html", answers=True, javascript=True):
         path = player.save(tmp_path / name, answers=answers)
-        url = path.as_uri()
-        context = browser.new_context(viewport={"width": 900, "height": 900},
-                                      java_script_enabled=javascript)
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        opened = Opened(page, url)
-        page.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("request", lambda request: opened.requests.append(request.url))
-        page.route("**/*", lambda route: route.continue_() if route.request.url == url
-                   else route.abort())
-        page.goto(url)
-        if javascript:
-            page.wait_for_selector(".cr-player")
-        pages.append(context)
+        context, opened = open_saved(browser, path, Opened, javascript=javascript,
+                                     ready=".cr-player")
+        contexts.append(context)
         return opened
 
     yield open_
-    for context in pages:
+    for context in contexts:
         context.close()
-
-
-def neuron():
-    """a = tanh(w1·x1 + w2·x2 + b), every node labelled."""
-    x1, x2 = Value(0.5, label="x1"), Value(-1.5, label="x2")
-    w1, w2 = Value(0.8, label="w1"), Value(-0.3, label="w2")
-    b = Value(0.2, label="b")
-    p1, p2 = w1 * x1, w2 * x2
-    p1.label, p2.label = "p1", "p2"
-    z = p1 + p2
-    z.label = "z"
-    s = z + b
-    s.label = "s"
-    a = s.tanh()
-    a.label = "a"
-    return a
-
-
-def network_cost():
-    nn = pytest.importorskip("nn")
-    net = nn.MLP(4, [4, 4, 1], seed=0)
-    return net, nn.binary_cross_entropy(net([0.6, 0.5, -0.5, -0.6]), 1.0)
 
 
 def test_next_visits_the_nodes_in_topological_order_and_ends_with_every_value(open_page):

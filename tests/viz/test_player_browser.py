@@ -9,7 +9,7 @@ import io
 import math
 
 import pytest
-from browsing import needs_chromium
+from browsing import SavedPage, needs_chromium, open_saved
 from conftest import small_graph
 
 import engine
@@ -22,12 +22,8 @@ sync_api = pytest.importorskip("playwright.sync_api",
 pytestmark = needs_chromium
 
 
-class Opened:
+class Opened(SavedPage):
     """A page opened from file://, with what it logged and requested."""
-
-    def __init__(self, page, url):
-        self.page, self.url = page, url
-        self.errors, self.requests = [], []
 
     def current(self):
         """The label of the node being processed (or asked about)."""
@@ -79,30 +75,17 @@ class Opened:
 
 @pytest.fixture
 def open_page(browser, tmp_path):
-    pages = []
+    contexts = []
 
     def open_(player, name="page.html", javascript=True, answers=True):
         path = player.save(tmp_path / name, answers=answers)
-        url = path.as_uri()
-        context = browser.new_context(viewport={"width": 900, "height": 900},
-                                      java_script_enabled=javascript)
-        context.set_default_timeout(10_000)  # fail in seconds, not minutes
-        page = context.new_page()
-        opened = Opened(page, url)
-        page.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("request", lambda request: opened.requests.append(request.url))
-        # Anything but the file itself is refused (and recorded above).
-        page.route("**/*", lambda route: route.continue_() if route.request.url == url
-                   else route.abort())
-        page.goto(url)
-        if javascript:
-            page.wait_for_selector(".cr-player")
-        pages.append(context)
+        context, opened = open_saved(browser, path, Opened, javascript=javascript,
+                                     ready=".cr-player")
+        contexts.append(context)
         return opened
 
     yield open_
-    for context in pages:
+    for context in contexts:
         context.close()
 
 

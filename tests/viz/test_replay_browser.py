@@ -7,7 +7,7 @@ skip and say why.
 
 
 import pytest
-from browsing import needs_chromium
+from browsing import SavedPage, needs_chromium, open_saved
 
 import nn
 from nn.datasets import load_iris, standardize, train_test_split
@@ -31,12 +31,8 @@ def run():
     return history, X_train, y_train, X_test, y_test
 
 
-class Opened:
+class Opened(SavedPage):
     """A saved page opened from file://, with what it logged and requested."""
-
-    def __init__(self, page, url):
-        self.page, self.url = page, url
-        self.errors, self.requests = [], []
 
     def epoch(self):
         return int(self.page.get_attribute(".cr-scrubber", "data-epoch"))
@@ -66,19 +62,8 @@ def open_page(browser, tmp_path):
     contexts = []
 
     def open_(replay, name="training.html", width=1280):
-        path = replay.save(tmp_path / name)
-        url = path.as_uri()
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        context.set_default_timeout(10_000)
-        page = context.new_page()
-        opened = Opened(page, url)
-        page.on("console", lambda m: m.type == "error" and opened.errors.append(m.text))
-        page.on("pageerror", lambda error: opened.errors.append(str(error)))
-        page.on("request", lambda request: opened.requests.append(request.url))
-        page.route("**/*", lambda route: route.continue_() if route.request.url == url
-                   else route.abort())
-        page.goto(url)
-        page.wait_for_selector("[role=status][data-label]")
+        context, opened = open_saved(browser, replay.save(tmp_path / name), Opened,
+                                     width=width, ready="[role=status][data-label]")
         contexts.append(context)
         return opened
 
