@@ -569,12 +569,15 @@ class _Program:
                 lines.extend(self._gradient_lines(node, terms, accumulate))
                 g = self.gradient_names[node]
             operands = [self.expression[p] for p in node.parents]
-            out = self.expression[node]
+            # one tuple of names per node: format(*names) passes it as it is,
+            # where format(*operands, out) would copy all of a weighted sum's
+            # operands for each of its local derivatives
+            names = (*operands, self.expression[node])
             local_formulas = self._formulas(node.op, len(operands))[1]
             for index, parent in enumerate(node.parents):
                 if not needed[parent]:
                     continue
-                local = local_formulas[index].format(*operands, out)
+                local = local_formulas[index].format(*names)
                 sign, text = _term(g, local)
                 terms.setdefault(parent, []).append((sign, text, (node, index, operands, local)))
                 if parent in edges_left:
