@@ -45,6 +45,7 @@ later operand first, the error names the other one.
 """
 
 import builtins
+import gc
 import itertools
 import keyword
 import linecache
@@ -357,12 +358,22 @@ def _compile(output, function_name, parameters, inputs, returned, checked=None,
         if leaf in seen:
             raise ValueError(f"compile: {_describe(leaf)} is listed twice")
         seen.add(leaf)
-    program = _Program(output, function_name, parameters, inputs, returned,
-                       returned if checked is None else checked, mode, outputs)
-    if len(program.body) > LARGE_PROGRAM:
-        function = _define_in_parts(program)
-    else:
-        function = _define(program.source, function_name)
+    # Writing and compiling a large graph's code makes millions of small
+    # lists and tuples, none of them in a cycle; meanwhile the garbage
+    # collector would scan them and the graph again and again for nothing
+    # (a fifth of the generator's time on a 50,000-node chain). So it waits.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        program = _Program(output, function_name, parameters, inputs, returned,
+                           returned if checked is None else checked, mode, outputs)
+        if len(program.body) > LARGE_PROGRAM:
+            function = _define_in_parts(program)
+        else:
+            function = _define(program.source, function_name)
+    finally:
+        if collecting:
+            gc.enable()
     compiled = Compiled(program, function)
     return compiled
 
@@ -450,6 +461,7 @@ class _Program:
         self._names = set(_RESERVED)
         self.expression = {}      # node -> its name, or a literal for a constant
         self.gradient_names = {}  # node -> the name of d output / d node
+        self._patterns = {}       # (op, number of operands) -> its formulas, prepared
         self._name_leaves()
         self.input_names = [self.expression[x] for x in self.inputs]
         arguments = [self.expression[p] for p in self.parameters] + self.input_names
@@ -524,7 +536,8 @@ class _Program:
                 continue
             name = self.expression[node]
             operands = [self.expression[p] for p in node.parents]
-            lines.extend(_assign(name, OPS[node.op].show(operands, out=name, how="python")))
+            result = self._formulas(node.op, len(operands))[0]
+            lines.extend(_assign(name, result.format(*operands, name)))
             self._forward_names.append(name)
         return lines
 
@@ -534,7 +547,13 @@ class _Program:
         wanted = set(self.checked)
         needed = {}  # does a gradient we want flow through this node?
         for node in self.order:
-            needed[node] = node in wanted or any(needed[p] for p in node.parents)
+            flows = node in wanted
+            if not flows:  # (a loop, not any(...): this runs once per node)
+                for parent in node.parents:
+                    if needed[parent]:
+                        flows = True
+                        break
+            needed[node] = flows
         edges_left = {}  # for each wanted leaf: children not yet visited
         for node in self.order:
             for parent in node.parents:
@@ -559,12 +578,15 @@ class _Program:
                 lines.extend(self._gradient_lines(node, terms, accumulate))
                 g = self.gradient_names[node]
             operands = [self.expression[p] for p in node.parents]
-            locals_ = OPS[node.op].show_locals(operands, out=self.expression[node],
-                                              how="python")
+            # one tuple of names per node: format(*names) passes it as it is,
+            # where format(*operands, out) would copy all of a weighted sum's
+            # operands for each of its local derivatives
+            names = (*operands, self.expression[node])
+            local_formulas = self._formulas(node.op, len(operands))[1]
             for index, parent in enumerate(node.parents):
                 if not needed[parent]:
                     continue
-                local = locals_[index]
+                local = local_formulas[index].format(*names)
                 sign, text = _term(g, local)
                 terms.setdefault(parent, []).append((sign, text, (node, index, operands, local)))
                 if parent in edges_left:
@@ -591,8 +613,34 @@ class _Program:
         child, index, operands, local = origin
         if _ATOM.match(local) or local in ("1.0", "-1.0"):
             return ""
-        text = OPS[child.op].show_local(index, operands, out=self.expression[child])
-        return (f"  # d({self.expression[child]})/d({operands[index]}) = {text}")
+        out = self.expression[child]
+        text = self._formulas(child.op, len(operands))[2][index].format(*operands, out)
+        return (f"  # d({out})/d({operands[index]}) = {text}")
+
+    def _formulas(self, op_name, n_operands):
+        """An op's formulas as str.format patterns, the operands by position
+        and out last: (python result, python locals, text locals);
+        mul -> ('{0} * {1}', ('{1}', '{0}'), ('y', 'x') with the names filled).
+
+        Why: filling the op table's formulas node by node (Template-style
+        substitution) was most of the generator's time on a large graph, and
+        a graph uses only a few ops. So each op's formulas are prepared once
+        per program, and filling one for a node is a single str.format call.
+        The text is exactly what OPS[op].show(...) / show_local(...) give.
+        """
+        key = (op_name, n_operands)
+        formulas = self._patterns.get(key)
+        if formulas is None:
+            op = OPS[op_name]
+            # the op table fills its formulas with markers for the names, and
+            # each marker then becomes its {position}
+            marks = [f"\0{k}\0" for k in range(n_operands + 1)]
+            names, out = marks[:-1], marks[-1]
+            formulas = (_pattern(op.show(names, out=out, how="python")),
+                        [_pattern(text) for text in op.show_locals(names, out=out, how="python")],
+                        [_pattern(text) for text in op.show_locals(names, out=out)])
+            self._patterns[key] = formulas
+        return formulas
 
     # -- the function -------------------------------------------------------------------------
     def _function(self, function_name, arguments, forward, backward):
@@ -717,6 +765,17 @@ def _reading_order(root):
 
 
 # -- text helpers ------------------------------------------------------------------------
+
+def _pattern(text):
+    """text with its names marked '\\0k\\0' as a str.format pattern: {k} for
+    each mark, the braces of the text itself doubled."""
+    pieces = text.split("\0")  # text, k, text, k, ..., text: one pass, any length
+    for i in range(0, len(pieces), 2):
+        pieces[i] = pieces[i].replace("{", "{{").replace("}", "}}")
+    for i in range(1, len(pieces), 2):
+        pieces[i] = "{" + pieces[i] + "}"
+    return "".join(pieces)
+
 
 def _term(g, local):
     """g · local as (sign, text), as short as exact arithmetic allows:
