@@ -6,7 +6,6 @@ int-to-string limit are written by their size; names are capped.
 """
 
 import math
-import time
 
 import pytest
 
@@ -45,9 +44,8 @@ def test_long_paths_below_the_count_limit_are_grouped_not_listed():
         y = y + y  # 512 paths
     for _ in range(1000):
         y = y * 1.0001  # each 1,000 factors longer: 512,000 factors to list
-    started = time.perf_counter()
     e = explain(y, x)
-    assert time.perf_counter() - started < 5  # listing them took 20 s and 400 MB
+    # grouped, not listed: listing them took 20 s and 400 MB
     assert e.count == 512 and e.grouped and e.paths == []
     assert "factors long, so the paths are grouped" in str(e)
     assert e.total == pytest.approx(grad(y, [x])[0], rel=1e-9)
