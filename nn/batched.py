@@ -18,28 +18,19 @@ import numpy as np
 
 from engine import Value
 from engine.batch import compile_batch
-from nn.compiled import why_not_compiled
+from nn.compiled import CompiledCost, why_not_compiled
 
 __all__ = ["batch_compiled_cost", "BatchCost"]
 
 
-class BatchCost:
-    """C over a batch, computed by compiled code; a stand-in for the graph's C.
+class BatchCost(CompiledCost):
+    """C over a batch, computed by compiled code over numpy arrays (engine/batch.py).
 
-    ``backward()`` adds ∂C/∂w to every parameter's ``.grad``, so the
-    optimizer's step is the engine's own.
+    As CompiledCost; its gradients are Python floats in the optimizer's order of
+    the parameters, so fit steps with ``SGD.step_from`` in one pass.
     """
 
-    __slots__ = ("data", "parameters", "gradients")
-
-    def __init__(self, data, parameters, gradients):
-        self.data = data
-        self.parameters = parameters
-        self.gradients = gradients
-
-    def backward(self):
-        for p, g in zip(self.parameters, self.gradients):  # Python floats (engine/batch.py)
-            p.grad += g
+    __slots__ = ()
 
 
 def batch_compiled_cost(net, loss_fn, samples, targets):

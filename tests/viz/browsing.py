@@ -121,6 +121,18 @@ class SavedPage:
         self.errors, self.requests = [], []
 
 
+class PlayerPage(SavedPage):
+    """A saved step-through player: its status line and its answer box."""
+
+    def status(self):
+        return self.page.text_content('[role="status"]')
+
+    def answer(self, text):
+        self.page.fill(".cr-answer", text)
+        self.page.press(".cr-answer", "Enter")
+        return self.status()
+
+
 def open_saved(browser, path, kind=SavedPage, width=900, javascript=True, ready=None):
     """Open the file at path in a new context of browser: (context, a kind(page, url)).
 

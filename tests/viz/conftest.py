@@ -162,3 +162,26 @@ def jupyter(request, tmp_path_factory):
     server = JupyterServer(request.param, tmp_path_factory.mktemp(request.param))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def open_player(browser, tmp_path):
+    """open_player(player, kind, name=, answers=, javascript=): save it, open it from file://.
+
+    kind is the browsing.PlayerPage subclass the test reads the page with; every
+    page opened is closed at the end of the test.
+    """
+    from browsing import open_saved
+
+    contexts = []
+
+    def open_(player, kind, name="page.html", answers=True, javascript=True):
+        path = player.save(tmp_path / name, answers=answers)
+        context, opened = open_saved(browser, path, kind, javascript=javascript,
+                                     ready=".cr-player")
+        contexts.append(context)
+        return opened
+
+    yield open_
+    for context in contexts:
+        context.close()

@@ -6,7 +6,7 @@ conftest's (browsing.py).
 """
 
 import pytest
-from browsing import SavedPage, needs_chromium, open_saved
+from browsing import PlayerPage, needs_chromium
 from test_step_through_forward import network_cost, neuron
 
 import engine
@@ -18,7 +18,7 @@ pytest.importorskip("playwright.sync_api",
 pytestmark = needs_chromium  # the browser: conftest's, one Chromium for the run
 
 
-class Opened(SavedPage):
+class Opened(PlayerPage):
     """A page opened from file://, with what it logged and requested."""
 
     def current(self):
@@ -32,14 +32,6 @@ class Opened(SavedPage):
             [...document.querySelectorAll('g.node.value')].map(g => [g.dataset.label,
               [...g.querySelectorAll('text')].map(t => t.textContent)
                 .find(t => t.startsWith('data ')) || null]))""")
-
-    def status(self):
-        return self.page.text_content('[role="status"]')
-
-    def answer(self, text):
-        self.page.fill(".cr-answer", text)
-        self.page.press(".cr-answer", "Enter")
-        return self.status()
 
     def asked(self):
         """(data-label, data-ask) of the answer box, or None when hidden."""
@@ -59,19 +51,8 @@ class Opened(SavedPage):
 
 
 @pytest.fixture
-def open_page(browser, tmp_path):
-    contexts = []
-
-    def open_(player, name="page.html", answers=True, javascript=True):
-        path = player.save(tmp_path / name, answers=answers)
-        context, opened = open_saved(browser, path, Opened, javascript=javascript,
-                                     ready=".cr-player")
-        contexts.append(context)
-        return opened
-
-    yield open_
-    for context in contexts:
-        context.close()
+def open_page(open_player):
+    return lambda player, **options: open_player(player, Opened, **options)
 
 
 def test_next_visits_the_nodes_in_topological_order_and_ends_with_every_value(open_page):

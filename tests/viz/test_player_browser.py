@@ -9,7 +9,7 @@ import io
 import math
 
 import pytest
-from browsing import SavedPage, needs_chromium, open_saved
+from browsing import PlayerPage, needs_chromium
 from conftest import small_graph
 
 import engine
@@ -22,7 +22,7 @@ sync_api = pytest.importorskip("playwright.sync_api",
 pytestmark = needs_chromium
 
 
-class Opened(SavedPage):
+class Opened(PlayerPage):
     """A page opened from file://, with what it logged and requested."""
 
     def current(self):
@@ -46,14 +46,6 @@ class Opened(SavedPage):
         return (self.current(), self.grads(), self.edge_labels(),
                 self.page.text_content(".cr-line"))
 
-    def status(self):
-        return self.page.text_content('[role="status"]')
-
-    def answer(self, text):
-        self.page.fill(".cr-answer", text)
-        self.page.press(".cr-answer", "Enter")
-        return self.status()
-
     def asked(self):
         """(data-label, data-ask, data-consumer) of the answer box, or None when hidden."""
         if not self.page.is_visible(".cr-answer"):
@@ -74,19 +66,8 @@ class Opened(SavedPage):
 
 
 @pytest.fixture
-def open_page(browser, tmp_path):
-    contexts = []
-
-    def open_(player, name="page.html", javascript=True, answers=True):
-        path = player.save(tmp_path / name, answers=answers)
-        context, opened = open_saved(browser, path, Opened, javascript=javascript,
-                                     ready=".cr-player")
-        contexts.append(context)
-        return opened
-
-    yield open_
-    for context in contexts:
-        context.close()
+def open_page(open_player):
+    return lambda player, **options: open_player(player, Opened, **options)
 
 
 def backward_order_and_grads():
