@@ -95,11 +95,11 @@ def iris_engine(matrices):
                           wrt=parameters, batch=x + [target], reduction="mean",
                           matrices=matrices)
         COMPILING.setdefault(("iris", matrices), []).append(time.perf_counter() - start)
-        weights = [p.data for p in parameters]
+        weights = f.pack([p.data for p in parameters])  # W^l and b^l as arrays
         data = list(X.T) + [y]
         costs = []
         for _ in range(EPOCHS):
-            values, gradients, _ = f.run(weights + data, checked=True)
+            values, gradients, _ = f.run(weights + data, checked=True, packed=True)
             costs.append(float(values.sum() / len(values)))
             weights = [w - IRIS_LR * g for w, g in zip(weights, gradients)]
         return costs
@@ -175,11 +175,11 @@ def moons_engine(matrices):
         f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
                           reduction="mean", matrices=matrices)
         COMPILING.setdefault(("moons", matrices), []).append(time.perf_counter() - start)
-        weights = [p.data for p in parameters]
+        weights = f.pack([p.data for p in parameters])  # W^l and b^l as arrays
         data = list(X.T) + [Y]
         costs = []
         for _ in range(EPOCHS):
-            values, gradients, _ = f.run(weights + data, checked=True)
+            values, gradients, _ = f.run(weights + data, checked=True, packed=True)
             costs.append(float(values.sum() / len(values)))
             weights = [w - LEARNING_RATE * g for w, g in zip(weights, gradients)]
         return costs

@@ -65,6 +65,7 @@ branches of np.where computed, returns the engine's numbers).
 import gc
 import linecache
 import math
+import operator
 import re
 import weakref
 
@@ -152,10 +153,27 @@ def _define(source, function_name):
 class BatchCompiled:
     """A graph compiled over a batch. Call it like the function it wraps.
 
-    source   -- the generated code (``print(f)`` shows it)
-    function -- the generated function itself: no argument checks, no
-                errstate, no replay (fast, but it trusts its arguments)
-    replays  -- how many calls fell back to the engine, one sample at a time
+    ``f(*arguments)`` takes one argument per input, in the order given to
+    compile, and returns one gradient per ``wrt`` input. The generated code
+    itself takes the shared inputs first, packed as it reads them (with
+    ``matrices=True`` a layer's weights are one array, W^l, and its biases one
+    column, b^l), then the batch's arrays: ``f.pack`` and ``f.unpack`` turn a
+    list of shared numbers into those arguments and back, and
+    ``f.run(..., packed=True)`` takes and gives them, so a training loop can
+    keep its parameters as matrices (w ← w − ε ∂C/∂w on a whole W^l at once):
+
+        shared = f.pack([p.data for p in parameters])     # [w1, b1, w2, ...]
+        for step in range(100):
+            costs, gradients, _ = f.run(shared + data, packed=True)
+            shared = [w - 0.05 * g for w, g in zip(shared, gradients)]
+
+    source       -- the generated code (``print(f)`` shows it)
+    function     -- the generated function itself: no argument checks, no
+                    errstate, no replay (fast, but it trusts its arguments)
+    packed_names -- the names of the shared arguments as the code takes them
+    packed_wrt   -- the names of those whose gradients ``packed=True`` returns
+                    (the ones holding a ``wrt`` input), in that order
+    replays      -- how many calls fell back to the engine, one sample at a time
     """
 
     def __init__(self, program, function, reduction):
@@ -165,6 +183,26 @@ class BatchCompiled:
         self.replays = 0
         self._program = program
         self._seeds = {}  # n -> the seed array, dC/dC_i for each of n samples
+        position = {leaf: k for k, leaf in enumerate(program.inputs)}
+        shared = [a for a in program.arguments if not a.batch]
+        self.packed_names = [a.name for a in shared]
+        self.packed_wrt = [a.name for a in program.returned_arguments]
+        self._shared_positions = [k for k, leaf in enumerate(program.inputs)
+                                  if leaf not in program.batch_set]
+        shared_position = {k: i for i, k in enumerate(self._shared_positions)}
+        # packing: each argument of the code from the shared numbers (in inputs' order)
+        self._packing = [([shared_position[position[leaf]] for leaf in a.leaves], a.shape)
+                         for a in shared]
+        self._taking = [(operator.itemgetter(*places), shape)  # (one place: the number)
+                        for places, shape in self._packing]
+        self._batch_positions = [position[a.leaves[0]] for a in program.arguments if a.batch]
+        # unpacking: the returned arguments' numbers one after another, then each wrt
+        # input's gradient picked out of them
+        where = {leaf: k for k, leaf in enumerate(program.gradient_leaves)}
+        self._gradient_places = [where[w] for w in program.returned]
+        self._matrix_returned = [a.shape is not None for a in program.returned_arguments]
+        # no per-sample input among wrt: every gradient (unpacked) is one number
+        self._numbers_only = not any(a.batch for a in program.returned_arguments)
 
     def __call__(self, *arguments):
         values, gradients, outputs = self.run(arguments)
@@ -172,42 +210,123 @@ class BatchCompiled:
             return values, gradients, outputs
         return values, gradients
 
-    def run(self, arguments, sample_names=None, checked=False):
+    # -- packing: the inputs as the code takes them ----------------------------------------
+    def pack(self, shared):
+        """The shared inputs' numbers (in inputs' order) as the code's arguments:
+        with matrices=True, each layer's weights one array W^l (row j, column k
+        holds w_jk) and its biases one column b^l; other numbers as they are."""
+        if len(shared) != len(self._shared_positions):
+            raise TypeError(f"pack: {len(self._shared_positions)} shared inputs "
+                            f"({', '.join(self.packed_names)} packed), got {len(shared)}")
+        return [np.array(take(shared), dtype=float).reshape(shape) if shape is not None
+                else take(shared) for take, shape in self._taking]
+
+    def unpack(self, packed):
+        """pack's opposite: the shared inputs' numbers, in inputs' order, as floats."""
+        shared = [0.0] * len(self._shared_positions)
+        for (places, shape), value in zip(self._packing, packed):
+            numbers = np.asarray(value, dtype=float).ravel().tolist() if shape is not None \
+                else [value]
+            for i, number in zip(places, numbers):
+                shared[i] = number
+        return shared
+
+    def _packed(self, arguments):
+        """The arguments in inputs' order -> the code's (packed shared ones, then the batch)."""
+        shared = [arguments[k] for k in self._shared_positions]
+        return self.pack(shared) + [arguments[k] for k in self._batch_positions]
+
+    def _flat(self, packed):
+        """The code's arguments -> one per input, in inputs' order."""
+        count = len(self._packing)
+        if len(packed) != count + len(self._batch_positions):
+            raise TypeError(f"{self._program.signature} takes "
+                            f"{count + len(self._batch_positions)} arguments before "
+                            f"gradient, got {len(packed)}")
+        arguments = [None] * len(self._program.inputs)
+        for k, number in zip(self._shared_positions, self.unpack(packed[:count])):
+            arguments[k] = number
+        for k, array in zip(self._batch_positions, packed[count:]):
+            arguments[k] = array
+        return arguments
+
+    def _unpack_gradients(self, gradients):
+        """The code's gradients (one per returned argument) -> one per wrt input."""
+        numbers = []
+        for g, matrix in zip(gradients, self._matrix_returned):
+            if matrix:
+                numbers += g.ravel().tolist()
+            else:
+                numbers.append(g)
+        return tuple([numbers[k] for k in self._gradient_places])
+
+    def _from_replay(self, gradients, packed):
+        """The replay's gradients (one per leaf of the returned arguments) as run returns them."""
+        program = self._program
+        if not packed:
+            by_leaf = dict(zip(program.gradient_leaves, gradients))
+            return tuple(by_leaf[w] for w in program.returned)
+        result, k = [], 0
+        for a in program.returned_arguments:
+            size = len(a.leaves)
+            result.append(gradients[k] if a.shape is None
+                          else np.array(gradients[k:k + size]).reshape(a.shape))
+            k += size
+        return tuple(result)
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, arguments, sample_names=None, checked=False, packed=False):
         """(values, gradients, output values) for these arguments.
 
         sample_names -- what to call sample i in an error (default: i itself),
                         e.g. its row in the whole data set for a minibatch
         checked      -- True: the arguments are already floats and finite float
                         arrays of one length (as fit's are), so skip the checks
+        packed       -- True: the arguments are the code's own (f.pack(shared)
+                        followed by the batch's arrays) and so are the
+                        gradients (one per name in f.packed_wrt)
         """
-        if checked:
-            n = len(arguments[self._program.first_batch_argument])
-        else:
-            arguments, n = self.arguments(arguments)
+        if not checked:
+            flat, n = self.arguments(self._flat(arguments) if packed else arguments)
+            arguments = self._packed(flat) if packed else flat
+        if not packed:
+            arguments = self._packed(arguments)
+        n = len(arguments[len(self._packing)])
         seed = self._seeds.get(n)
         if seed is None:
             seed = self._seeds[n] = np.full(n, 1.0 / n if self.reduction == "mean" else 1.0)
         try:
             with np.errstate(over="raise", divide="raise", invalid="raise"):
                 values, gradients, outputs = self.function(*arguments, seed)
-            # an op's np.where may hold a nan it made without an invalid operation
-            total = sum(gradients)
-            if math.isfinite(total) if type(total) is float else np.isfinite(total).all():
+                if not packed:
+                    gradients = self._unpack_gradients(gradients)
+                # a nan or inf can come without a floating-point error (from a shared
+                # number's Python arithmetic, or one an op's np.where made): a sum is
+                # finite only if every term is (and an overflow raises)
+                if self._numbers_only and not packed:
+                    total = sum(gradients)
+                else:
+                    total = 0.0
+                    for g in gradients:
+                        total += g if type(g) is float else float(g.sum())
+            if math.isfinite(total):
                 if type(values) is not np.ndarray:  # no sample's input reaches it
                     values = np.full(n, values)
                 return values, gradients, outputs
         except (ArithmeticError, ValueError, TypeError):
             pass
         self.replays += 1
-        return self._one_sample_at_a_time(arguments, n, sample_names)
+        values, gradients, outputs = self._one_sample_at_a_time(self._flat(arguments), n,
+                                                                sample_names)
+        return values, self._from_replay(gradients, packed), outputs
 
     def arguments(self, arguments):
         """(the arguments as floats and float arrays, the batch size n), checked."""
         program = self._program
         names = program.input_names
         if len(arguments) != len(names):
-            raise TypeError(f"{program.signature} takes {len(names)} arguments "
-                            f"({', '.join(names)}), got {len(arguments)}")
+            raise TypeError(f"the compiled function takes {len(names)} arguments "
+                            f"({codegen._list(names)}), got {len(arguments)}")
         checked, n = [], None
         for position, (x, leaf, name) in enumerate(zip(arguments, program.inputs, names),
                                                    start=1):
@@ -244,7 +363,7 @@ class BatchCompiled:
             try:
                 new = program.replay(numbers)
                 root = new[program.output]
-                gradients = grad(root, [new[w] for w in program.returned])
+                gradients = grad(root, [new[w] for w in program.gradient_leaves])
             except (ArithmeticError, ValueError) as error:
                 name = i if sample_names is None else sample_names[i]
                 raise _in_sample(error, name) from error
@@ -252,7 +371,7 @@ class BatchCompiled:
             per_sample.append([g * scale for g in gradients])
             outputs.append([new[v].data for v in program.outputs])
         gradients = []
-        for k, w in enumerate(program.returned):
+        for k, w in enumerate(program.gradient_leaves):
             column = [g[k] for g in per_sample]
             if w in program.batch_set:
                 gradients.append(np.array(column))
@@ -285,7 +404,6 @@ class _BatchProgram(codegen._Program):
 
     def __init__(self, output, inputs, wrt, batch, outputs):
         self.batch_set = set(batch)
-        self.first_batch_argument = next(k for k, x in enumerate(inputs) if x in self.batch_set)
         super().__init__(output, "forward_backward", (), inputs, wrt, wrt, "batch", outputs)
 
     def _name_leaves(self):
@@ -295,8 +413,15 @@ class _BatchProgram(codegen._Program):
     # -- which nodes differ between samples ----------------------------------------------
     def _varies(self):
         varies = {}
+        batch = self.batch_set
         for node in self.order:
-            varies[node] = node in self.batch_set or any(varies[p] for p in node.parents)
+            flag = node in batch
+            if not flag:  # (a loop, not any(...): this runs once per node)
+                for parent in node.parents:
+                    if varies[parent]:
+                        flag = True
+                        break
+            varies[node] = flag
         return varies
 
     # -- forward: one line per node, arrays where the node varies -------------------------
@@ -330,10 +455,7 @@ class _BatchProgram(codegen._Program):
         written inside the add, it is one line less to generate, compile and run.
         """
         self._inlined = {}
-        uses = {}
-        for node in self.order:
-            for parent in node.parents:
-                uses.setdefault(parent, []).append(node)
+        uses = self._readers()
         special = {self.output, *self.outputs, *keep}
         for node in self._reading_order:
             readers = uses.get(node, ())
@@ -351,15 +473,34 @@ class _BatchProgram(codegen._Program):
             if len(text) <= 40 and not any(named.search(f) for f in locals_):
                 self._inlined[node] = _atom(text)
 
+    def _readers(self):
+        """node -> the nodes that read it (once per edge)."""
+        uses = {}
+        for node in self.order:
+            for parent in node.parents:
+                uses.setdefault(parent, []).append(node)
+        return uses
+
     def _operand(self, node):
         return self._inlined.get(node) or self.expression[node]
 
     # -- backward: one chain-rule step per line; Σ over the batch into shared nodes --------
-    def _backward(self):
-        wanted = set(self.checked)
+    def _needed(self, wanted):
+        """node -> does a gradient we want flow through it?"""
         needed = {}
         for node in self.order:
-            needed[node] = node in wanted or any(needed[p] for p in node.parents)
+            flows = node in wanted
+            if not flows:  # (a loop, not any(...): this runs once per node)
+                for parent in node.parents:
+                    if needed[parent]:
+                        flows = True
+                        break
+            needed[node] = flows
+        return needed
+
+    def _backward(self):
+        wanted = set(self.checked)
+        needed = self._needed(wanted)
         edges_left = {}
         for node in self.order:
             for parent in node.parents:
@@ -437,11 +578,27 @@ class _BatchProgram(codegen._Program):
         return ("+", f"float(({g} * {_atom(local)}).sum())")
 
     # -- the function --------------------------------------------------------------------
+    def _arguments(self):
+        """The code's arguments: the shared inputs first (one number each), then the batch's."""
+        shared = [_Argument(self.expression[x], [x]) for x in self.inputs
+                  if x not in self.batch_set]
+        batch = [_Argument(self.expression[x], [x], batch=True) for x in self.inputs
+                 if x in self.batch_set]
+        return shared + batch
+
+    def _argument_gradient(self, argument):
+        return self.gradient_names[argument.leaves[0]]
+
     def _function(self, function_name, arguments, forward, backward):
         root = self.expression[self.output]
-        returned = [self.gradient_names[v] for v in self.returned]
-        batch_names = [self.expression[x] for x in self.inputs if x in self.batch_set]
-        signature = ", ".join(list(arguments) + ["gradient"])
+        self.arguments = self._arguments()
+        wanted = set(self.returned)
+        self.returned_arguments = [a for a in self.arguments
+                                   if any(leaf in wanted for leaf in a.leaves)]
+        self.gradient_leaves = [leaf for a in self.returned_arguments for leaf in a.leaves]
+        returned = [self._argument_gradient(a) for a in self.returned_arguments]
+        batch_names = [a.name for a in self.arguments if a.batch]
+        signature = ", ".join([a.name for a in self.arguments] + ["gradient"])
         self.signature = f"{function_name}({signature})"
         lines = codegen._break(f"def {function_name}(",
                                [f"{a}, " for a in signature.split(", ")[:-1]] + ["gradient"],
@@ -458,6 +615,17 @@ class _BatchProgram(codegen._Program):
         body.extend(_returns(f"return {root}, (", returned, f"), ({outputs})"))
         self.header = lines
         return "\n".join(lines + ["    " + line for line in body]) + "\n"
+
+
+class _Argument:
+    """One argument of the generated code: a number (or a batch's array) for one
+    input, or (shape given) a matrix of several, row by row: W^l or b^l."""
+
+    def __init__(self, name, leaves, shape=None, batch=False):
+        self.name = name
+        self.leaves = list(leaves)
+        self.shape = shape
+        self.batch = batch
 
 
 # -- matrices=True: a layer of weighted sums as one matrix product ----------------------
@@ -490,9 +658,18 @@ class _MatrixProgram(_BatchProgram):
     """As _BatchProgram, with the weighted sums of a layer as one matrix product.
 
     The code then reads as the article's matrix form, z^{l+1} = W^l a^l + b^l
-    and δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l), with the scalar names where a number
-    enters or leaves: the matrices are built from w2_11 ... w2_44, and
-    dC_dw2_22 = dC_dw2[1][1] reads one gradient back out (as a Python number).
+    and δ^l = ((W^l)ᵀ δ^{l+1}) ⊙ f'(z^l). A layer's weights come in as one
+    argument, the matrix W^l (row j, column k holds w_jk), and its biases as
+    one column b^l; their gradients go out the same way, dC/dW^l = δ^{l+1} (a^l)ᵀ.
+    A penalty over the parameters, α Σ p² as micrograd's demo writes it (a sum
+    of p·p, one p at a time), is written over the matrices: mul_w2 = w2 * w2,
+    then the sum of float(mul_w2.sum()) over the matrices, and dC/dW^l gets
+    g · w2 + g · w2 from it, a whole matrix per line.
+
+    Where a parameter is read some other way too (one weight in two places,
+    a penalty over some of a layer's weights only), its matrix is built from the
+    scalar arguments in the code instead: w2 = np.array(((w2_11, ...), ...)),
+    and dC_dw2_22 = dC_dw2[1][1] reads its gradient back out.
     """
 
     def _forward(self):
@@ -504,19 +681,33 @@ class _MatrixProgram(_BatchProgram):
         lines = []
         for node in self.constants:
             lines.append(f"{self.expression[node]} = {float(node.data)!r}  # a constant")
-        lines.append("# the parameters as the article's matrices: row j, column k holds w_jk")
-        for stack in self.stacks:
-            if stack.kind == "layer":
-                lines.extend(self._parameter_lines(stack))
+        for matrix in self.matrices:
+            rows = "entry k holds" if len(matrix.shape) == 1 else \
+                "row j holds" if matrix.shape[1] == 1 else "row j, column k holds"
+            lines.append(f"# {matrix.name}: {rows} {_first_to_last(matrix, self.expression)}")
+        built = [stack for stack in self.stacks if stack.kind == "layer"
+                 and (stack.weight_matrix is None or stack.bias and not stack.is_vector()
+                      and stack.bias_matrix is None)]
+        if built:
+            lines.append("# parameters read one by one too: their matrices built here, "
+                         "row j, column k holds w_jk")
+        for stack in built:
+            lines.extend(self._parameter_lines(stack))
         lines.append("# forward pass: a layer of nodes per line, one row per node, "
                      "every sample at once")
         self.units = self._units_in_order()
-        self._find_inlined(keep=[m for stack in self.stacks for m in stack.members])
+        keep = [m for stack in self.stacks for m in stack.members]
+        for tree in self.trees:
+            keep += tree.members + [e for group in tree.groups for e in group.elements]
+        self._find_inlined(keep=keep)
         for unit in self.units:
             lines.extend(self._forward_lines(unit))
         return lines
 
     # -- finding the layers --------------------------------------------------------------
+    def _readers(self):
+        return self._children  # made by _build_stacks
+
     def _find_stacks(self):
         self._shared_inputs = set(self.inputs) - self.batch_set
         banned = set()
@@ -543,6 +734,124 @@ class _MatrixProgram(_BatchProgram):
                 stack.name = self.expression[stack.members[0]]
             else:
                 self._array_names.add(stack.name)
+        self._find_matrices()
+
+    # -- parameters in and out as matrices; penalties over them ---------------------------
+    def _find_matrices(self):
+        """Which layers' W^l and b^l are arguments themselves, and the sums over them.
+
+        A matrix is an argument when each of its parameters is read only by its
+        layer's weighted sum and by the terms of sums over the whole matrix (a
+        penalty's p·p, each p once): then no line needs a parameter by name.
+        """
+        candidates = []
+        for stack in self.stacks:
+            stack.weight_matrix = stack.bias_matrix = None
+            if stack.kind != "layer":
+                continue
+            leaves = [w for row in stack.weights for w in row]
+            shape = (len(leaves),) if stack.is_vector() else \
+                (len(stack.weights), len(stack.weights[0]))
+            candidates.append((stack, "weight_matrix",
+                               _Matrix(stack.weight_name, leaves, shape)))
+            if stack.bias and not stack.is_vector():
+                candidates.append((stack, "bias_matrix",
+                                   _Matrix(stack.bias_name, stack.bias, (len(stack.bias), 1))))
+        places = {}
+        for _, _, matrix in candidates:
+            for leaf in matrix.leaves:
+                places[leaf] = places.get(leaf, 0) + 1
+        special = {self.output, *self.outputs}
+        self._input_set = set(self.inputs)
+        self._sums = {}      # op name -> is it a sum (every local derivative 1)?
+        self._tree_of = {}   # a sum node -> its tree
+        self.trees = []
+        packed = []
+        for stack, role, matrix in candidates:
+            layer = set(stack.members)
+            groups = {}  # (tree, op, operands) -> the terms, one per parameter
+            ok = all(places[leaf] == 1 for leaf in matrix.leaves)
+            for leaf in matrix.leaves if ok else ():
+                for child in self._children.get(leaf, ()):
+                    if child not in layer:
+                        key = self._penalty_term(child, leaf, special)
+                        if key is None:
+                            ok = False
+                            break
+                        groups.setdefault(key, {})[leaf] = child
+                if not ok:
+                    break
+            if not ok or any(len(terms) != len(matrix.leaves) for terms in groups.values()):
+                continue
+            setattr(stack, role, matrix)
+            packed.append(matrix)
+            for (tree, op, operands), terms in groups.items():
+                tree.groups.append(_Group(matrix, op, operands,
+                                          [terms[leaf] for leaf in matrix.leaves]))
+                matrix.expected += 1
+        self.trees = [tree for tree in self.trees if tree.groups]
+        in_order = {leaf: k for k, leaf in enumerate(self.inputs)}
+        self.matrices = sorted(packed, key=lambda m: in_order[m.leaves[0]])
+        self._packed_leaves = {leaf: m for m in self.matrices for leaf in m.leaves}
+        for tree in self.trees:
+            grouped = {e for group in tree.groups for e in group.elements}
+            tree.terms = [t for t in tree.terms if t not in grouped]
+            tree.first = {id(group): min(tree.order[e] for e in group.elements)
+                          for group in tree.groups}
+
+    def _penalty_term(self, node, leaf, special):
+        """(tree, op, operands) if node is op(leaf, constants...), read once, by a
+        sum of shared terms (leaf · leaf in α Σ p²); else None."""
+        readers = self._children.get(node, ())
+        if len(readers) != 1 or self.varies[node] or node in special \
+                or not self._is_tree_link(readers[0], special):
+            return None
+        operands = []
+        for p in node.parents:
+            if p is leaf:
+                operands.append(None)
+            elif p.parents or p in self._input_set:
+                return None  # something other than the parameter and constants
+            else:
+                operands.append(self.expression[p])
+        return self._tree(readers[0], special), node.op, tuple(operands)
+
+    def _is_tree_link(self, node, special):
+        """A shared sum node (every local derivative 1, as add's): a link of a sum's tree."""
+        if not node.parents or self.varies[node] or node in special:
+            return False
+        is_sum = self._sums.get(node.op)
+        if is_sum is None:
+            names = [f"v{k}" for k in range(len(node.parents))]
+            locals_ = OPS[node.op].show_locals(names, how="python")
+            is_sum = self._sums[node.op] = all(f == "1.0" for f in locals_)
+        return is_sum
+
+    def _tree(self, link, special):
+        """The tree of sums link belongs to: climbs while the one reader is a link too."""
+        tree = self._tree_of.get(link)
+        if tree is not None:
+            return tree
+        root = link
+        while True:
+            readers = self._children.get(root, ())
+            if len(readers) != 1 or not self._is_tree_link(readers[0], special):
+                break
+            root = readers[0]
+        tree = _Tree(root)
+        stack = list(reversed(root.parents))
+        while stack:  # its terms left to right, as Python's sum adds them
+            node = stack.pop()
+            if self._is_tree_link(node, special) and len(self._children.get(node, ())) == 1:
+                tree.members.append(node)
+                stack.extend(reversed(node.parents))
+            else:
+                tree.order[node] = len(tree.terms)
+                tree.terms.append(node)
+        for member in tree.members:
+            self._tree_of[member] = tree
+        self.trees.append(tree)
+        return tree
 
     def _stack_name(self, nodes):
         """'z3' for z3_1 ... z3_4, 'w2' for w2_11 ... w2_44; else the first and last names."""
@@ -660,12 +969,20 @@ class _MatrixProgram(_BatchProgram):
             if stack.kind != "rows":
                 for m in stack.members:
                     unit_of[m] = stack
+        for tree in self.trees:  # a penalty's sum: its links and whole-matrix terms
+            for m in tree.members:
+                unit_of[m] = tree
+            for group in tree.groups:
+                for e in group.elements:
+                    unit_of[e] = tree
         for node in self._reading_order:
             if node.parents and node not in unit_of:
                 unit_of[node] = node
         order, done = [], set()
 
         def needs(unit):
+            if isinstance(unit, _Tree):
+                return [unit_of[t] for t in unit.terms if t in unit_of]
             if isinstance(unit, _Stack):
                 found = [unit.source] if unit.source is not None else []
                 for m in unit.members:
@@ -696,22 +1013,26 @@ class _MatrixProgram(_BatchProgram):
 
     # -- forward lines ---------------------------------------------------------------------
     def _parameter_lines(self, stack):
-        rows = [[self.expression[w] for w in row] for row in stack.weights]
-        if stack.is_vector():
-            return _numbers_array(f"{stack.weight_name} = np.array(", rows[0], ")")
-        opening = f"{stack.weight_name} = np.array(("
         lines = []
-        for j, row in enumerate(rows):
-            last = j == len(rows) - 1
-            lines += _numbers_array(opening if j == 0 else " " * len(opening), row,
-                                    "))" if last else ",")
-        if stack.bias:
+        if stack.weight_matrix is None:
+            rows = [[self.expression[w] for w in row] for row in stack.weights]
+            if stack.is_vector():
+                lines += _numbers_array(f"{stack.weight_name} = np.array(", rows[0], ")")
+            else:
+                opening = f"{stack.weight_name} = np.array(("
+                for j, row in enumerate(rows):
+                    last = j == len(rows) - 1
+                    lines += _numbers_array(opening if j == 0 else " " * len(opening), row,
+                                            "))" if last else ",")
+        if stack.bias and not stack.is_vector() and stack.bias_matrix is None:
             biases = [self.expression[b] for b in stack.bias]
             lines += _numbers_array(f"{stack.bias_name} = np.array(", biases,
                                     ")[:, None]  # a column")
         return lines
 
     def _forward_lines(self, unit):
+        if isinstance(unit, _Tree):
+            return self._tree_lines(unit)
         if not isinstance(unit, _Stack):
             if unit in self._inlined:
                 return []
@@ -747,6 +1068,25 @@ class _MatrixProgram(_BatchProgram):
             self._array_names.update(names)
         return lines
 
+    def _tree_lines(self, tree):
+        """mul_w2 = w2 * w2 for each whole-matrix group, then the sum, left to right
+        as the graph adds it except that a group's terms come as one float(...sum())."""
+        lines, pieces = [], []
+        places = sorted([(tree.order[t], t) for t in tree.terms]
+                        + [(tree.first[id(g)], g) for g in tree.groups], key=lambda p: p[0])
+        for _, item in places:
+            if isinstance(item, _Group):
+                item.name = self._new_name(f"{item.op}_{item.matrix.name}")
+                operands = [item.matrix.name if o is None else o for o in item.operands]
+                lines.append(f"{item.name} = "
+                             f"{OPS[item.op].show(operands, out=item.name, how='array')}")
+                pieces.append(("+", f"float({item.name}.sum())"))
+            else:
+                pieces.append(("+", _atom(self._operand(item))))
+        name = self.expression[tree.root]
+        self._forward_names.append(name)
+        return lines + _sum_statements(name, pieces, False)
+
     def _read_by_row(self, stack):
         return any(self._unit_of.get(c) is not None and not (
             isinstance(self._unit_of[c], _Stack) and self._unit_of[c].source is stack)
@@ -755,9 +1095,7 @@ class _MatrixProgram(_BatchProgram):
     # -- backward ------------------------------------------------------------------------
     def _backward(self):
         wanted = set(self.checked)
-        needed = {}
-        for node in self.order:
-            needed[node] = node in wanted or any(needed[p] for p in node.parents)
+        needed = self._needed(wanted)
         self._array_gradient = {node: self.varies[node] for node in self.order}
         self._array_gradient[self.output] = True
         terms = {}    # node -> [(g, local, is g an array?)], as in _BatchProgram
@@ -767,8 +1105,11 @@ class _MatrixProgram(_BatchProgram):
         if self.output in wanted:
             terms[self.output] = [(f"{seed}.copy()", "1.0", True)]  # not the cached seed
         for unit in reversed(self.units):
-            members = unit.members if isinstance(unit, _Stack) else [unit]
+            members = unit.members if isinstance(unit, (_Stack, _Tree)) else [unit]
             if unit is not self.output and not any(needed[m] for m in members):
+                continue
+            if isinstance(unit, _Tree):
+                lines.extend(self._tree_backward(unit, terms, needed, seed))
                 continue
             if not isinstance(unit, _Stack):
                 lines.extend(self._node_backward(unit, terms, needed, seed))
@@ -789,7 +1130,38 @@ class _MatrixProgram(_BatchProgram):
             else:
                 lines.extend(self._layer_backward(unit, g, terms, stacked, needed))
         for leaf in self.checked:
-            lines.extend(self._gradient_lines(leaf, terms))
+            if leaf not in self._packed_leaves:
+                lines.extend(self._gradient_lines(leaf, terms))
+        return lines
+
+    def _matrix_received(self, matrix, needed):
+        """Lines for dC/dW^l once the last of its terms is in (its layer's and the
+        penalties'): right after δ^{l+1}, as the article writes it."""
+        matrix.received += 1
+        if matrix.received < matrix.expected or not any(needed[w] for w in matrix.leaves):
+            return []
+        matrix.gradient = self._new_name(self._prefix + matrix.name)
+        self._array_names.add(matrix.gradient)
+        return _sum_statements(matrix.gradient, matrix.terms, False,
+                               "  # Σ over the batch" if matrix.summed else "")
+
+    def _tree_backward(self, tree, terms, needed, seed):
+        """Every link and term of a sum receives dC/d(sum) itself (add's local
+        derivative is 1); a group's matrix receives g times its local derivative."""
+        lines = []
+        g = self._node_gradient(tree.root, terms, lines, seed)
+        for member in tree.members:
+            self.gradient_names[member] = g
+        for term in tree.terms:
+            if needed[term]:
+                terms.setdefault(term, []).append((g, "1.0", False))
+        for group in tree.groups:
+            operands = [group.matrix.name if o is None else o for o in group.operands]
+            locals_ = OPS[group.op].show_locals(operands, out=group.name, how="array")
+            for local, operand in zip(locals_, group.operands):
+                if operand is None:
+                    group.matrix.terms.append(_term(g, local))
+            lines.extend(self._matrix_received(group.matrix, needed))
         return lines
 
     def _node_gradient(self, node, terms, lines, seed):
@@ -830,10 +1202,13 @@ class _MatrixProgram(_BatchProgram):
         """dC/dW = δ Xᵀ and dC/db = Σ δ (over the batch); X receives Wᵀ δ."""
         lines = []
         source, vector = stack.source.name, stack.is_vector()
-        weights_needed = any(needed[w] for row in stack.weights for w in row)
-        if weights_needed:
+        product = f"{source} @ {g}" if vector else f"{g} @ {source}.T"
+        if stack.weight_matrix is not None:  # first: the layer's own term
+            stack.weight_matrix.terms.insert(0, ("+", product))
+            stack.weight_matrix.summed = True
+            lines.extend(self._matrix_received(stack.weight_matrix, needed))
+        elif any(needed[w] for row in stack.weights for w in row):
             gw = self._new_name(self._prefix + stack.weight_name)
-            product = f"{source} @ {g}" if vector else f"{g} @ {source}.T"
             lines.append(f"{gw} = ({product}).tolist()  # Σ over the batch")
             for j, row in enumerate(stack.weights):
                 for k, w in enumerate(row):
@@ -844,6 +1219,10 @@ class _MatrixProgram(_BatchProgram):
             if vector:
                 if needed[stack.bias[0]]:
                     terms.setdefault(stack.bias[0], []).append((g, "1.0", True))
+            elif stack.bias_matrix is not None:
+                stack.bias_matrix.terms.insert(0, ("+", f"{g}.sum(axis=1, keepdims=True)"))
+                stack.bias_matrix.summed = True
+                lines.extend(self._matrix_received(stack.bias_matrix, needed))
             elif any(needed[b] for b in stack.bias):
                 gb = self._new_name(self._prefix + stack.bias_name)
                 lines.append(f"{gb} = {g}.sum(axis=1).tolist()  # Σ over the batch")
@@ -855,6 +1234,70 @@ class _MatrixProgram(_BatchProgram):
                     else f"{stack.weight_name}.T @ {g}")
             stacked.setdefault(stack.source, []).append(("+", sent))
         return lines
+
+    # -- the function's arguments: the matrices, then the other inputs ----------------------
+    def _arguments(self):
+        arguments, done = [], set()
+        for x in self.inputs:
+            matrix = self._packed_leaves.get(x)
+            if matrix is None:
+                if x not in self.batch_set:
+                    arguments.append(_Argument(self.expression[x], [x]))
+            elif id(matrix) not in done:
+                done.add(id(matrix))
+                arguments.append(_Argument(matrix.name, matrix.leaves, matrix.shape))
+        return arguments + [_Argument(self.expression[x], [x], batch=True)
+                            for x in self.inputs if x in self.batch_set]
+
+    def _argument_gradient(self, argument):
+        if argument.shape is None:
+            return self.gradient_names[argument.leaves[0]]
+        return self._packed_leaves[argument.leaves[0]].gradient
+
+
+class _Matrix:
+    """Parameters that come in and go out of the code as one array: a layer's
+    W^l (row j, column k holds w_jk; a layer of one neuron: a 1-D array) or b^l
+    (a column). terms: what dC/d(matrix) adds up, as (sign, text)."""
+
+    def __init__(self, name, leaves, shape):
+        self.name = name
+        self.leaves = list(leaves)
+        self.shape = shape
+        self.terms = []
+        self.summed = False  # does a term add up the batch?
+        self.expected = 1    # how many send it terms: its layer, and each penalty over it
+        self.received = 0
+        self.gradient = None
+
+
+class _Tree:
+    """A sum of shared terms, add by add (micrograd's α Σ p² is one): its links
+    (members, root last to be read), its terms left to right, and the groups of
+    terms that are one op over a whole matrix, written as one array each."""
+
+    def __init__(self, root):
+        self.root = root
+        self.members = [root]
+        self.terms = []
+        self.order = {}  # term -> its place, left to right
+        self.groups = []
+
+
+class _Group:
+    """op(p, constants...) for every p of a matrix: one array, mul_w2 = w2 * w2."""
+
+    def __init__(self, matrix, op, operands, elements):
+        self.matrix = matrix
+        self.op = op
+        self.operands = operands  # None where the parameter goes, else a constant's text
+        self.elements = elements  # the nodes, one per parameter, in the matrix's order
+        self.name = None
+
+
+def _first_to_last(matrix, expression):
+    names = [expression[leaf] for leaf in matrix.leaves]
+    return f"{names[0]} ... {names[-1]}" if len(names) > 2 else ", ".join(names)
 
 
 def _numbers_array(opening, names, closing):

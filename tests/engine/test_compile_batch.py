@@ -217,12 +217,38 @@ def test_the_matrix_code_is_the_articles_matrix_form():
     parameters = net.parameters()
     f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
                       matrices=True)
-    for line in ("z3 = w2 @ a2 + b2", "a3 = np.tanh(z3)", "s = w3 @ a3 + b3_1",
+    # the matrices come in and go out as arguments: W^l and the column b^l
+    assert f.source.startswith("def forward_backward(w1, b1, w2, b2, w3, b3_1, x_1, x_2, "
+                               "x_3, x_4, y, gradient):\n")
+    assert f.packed_names == ["w1", "b1", "w2", "b2", "w3", "b3_1"] == f.packed_wrt
+    for line in ("# w2: row j, column k holds w2_11 ... w2_44", "z3 = w2 @ a2 + b2",
+                 "a3 = np.tanh(z3)", "s = w3 @ a3 + b3_1",
                  "dC_dz3 = dC_da3 * (1.0 - a3 * a3)", "dC_da2 = w2.T @ dC_dz3",
-                 "dC_dw2 = (dC_dz3 @ a2.T).tolist()  # Σ over the batch",
-                 "dC_db2 = dC_dz3.sum(axis=1).tolist()  # Σ over the batch",
-                 "dC_dw2_22 = dC_dw2[1][1]"):
+                 "dC_dw2 = dC_dz3 @ a2.T  # Σ over the batch",
+                 "dC_db2 = dC_dz3.sum(axis=1, keepdims=True)  # Σ over the batch",
+                 "return C, (dC_dw1, dC_db1, dC_dw2, dC_db2, dC_dw3, dC_db3_1), ()"):
         assert f"    {line}" in f.source, line
+    # in the article's order: δ^3, then dC/dW^2 from it, then δ^2
+    assert f.source.index("dC_dz3 =") < f.source.index("dC_dw2 =") \
+        < f.source.index("dC_dz2 =")
+
+
+def test_a_parameter_read_one_by_one_too_keeps_its_matrix_inside_the_code():
+    net, x, y, cost, X, Y = article_batch()
+    parameters = net.parameters()
+    w2_22 = next(p for p in parameters if p.label == "w2_22")
+    cost = cost + 0.5 * w2_22 * w2_22  # one weight alone: w2 is built from its numbers
+    cost.label = "L"
+    f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True)
+    assert "w2 = np.array(((w2_11, w2_12, w2_13, w2_14)," in f.source
+    assert "    dL_dw2 = (dL_dz3 @ a2.T).tolist()  # Σ over the batch" in f.source
+    assert "w2_22" in f.packed_names and "w1" in f.packed_names
+    by_node = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y])
+    numbers = [p.data for p in parameters] + list(X.T) + [Y]
+    (values, gradients), (want_values, want) = f(*numbers), by_node(*numbers)
+    assert all(close(v, w) for v, w in zip(values, want_values))
+    assert all(close(g, w, scale=1.0 + abs(w)) for g, w in zip(gradients, want))
 
 
 def test_reduction_mean_is_the_sum_over_n():
