@@ -630,7 +630,8 @@ class _Argument:
 
 # -- matrices=True: a layer of weighted sums as one matrix product ----------------------
 
-_NUMBERED = re.compile(r"^(.*?)_?\d+$")
+# a name and its indices: z3_2, w2_22, w1_16_2 (a layer of 10 or more: _j_k), x1
+_NUMBERED = re.compile(r"^(.*?)(?:(?:_\d+)+|\d+)$")
 
 
 class _Stack:
@@ -772,8 +773,10 @@ class _MatrixProgram(_BatchProgram):
             groups = {}  # (tree, op, operands) -> the terms, one per parameter
             ok = all(places[leaf] == 1 for leaf in matrix.leaves)
             for leaf in matrix.leaves if ok else ():
-                for child in self._children.get(leaf, ()):
-                    if child not in layer:
+                readers = self._children.get(leaf, ())
+                for k, child in enumerate(readers):
+                    # (leaf · leaf reads leaf twice: the same child, listed twice in a row)
+                    if child not in layer and (k == 0 or child is not readers[k - 1]):
                         key = self._penalty_term(child, leaf, special)
                         if key is None:
                             ok = False
@@ -814,7 +817,8 @@ class _MatrixProgram(_BatchProgram):
                 return None  # something other than the parameter and constants
             else:
                 operands.append(self.expression[p])
-        return self._tree(readers[0], special), node.op, tuple(operands)
+        tree = self._tree_of.get(readers[0]) or self._tree(readers[0], special)
+        return tree, node.op, tuple(operands)
 
     def _is_tree_link(self, node, special):
         """A shared sum node (every local derivative 1, as add's): a link of a sum's tree."""

@@ -491,6 +491,7 @@ class _Program:
             self.expression[leaf] = self._new_name(leaf.label or f"x{k}")
         self.constants = []  # labelled leaves that are not arguments: a line each
         counts = {}
+        shorts = {}  # op -> its short name
         for node in self.order:
             if node in self.expression:
                 continue
@@ -509,8 +510,11 @@ class _Program:
                     # mul_1, relu_2, ...; a name of several words by its initials:
                     # weighted_sum -> ws_3, binary_cross_entropy -> bce_1
                     counts[node.op] = counts.get(node.op, 0) + 1
-                    words = node.op.split("_")
-                    short = "".join(w[:1] for w in words) if len(words) > 1 else node.op
+                    short = shorts.get(node.op)
+                    if short is None:
+                        words = node.op.split("_")
+                        short = shorts[node.op] = "".join(w[:1] for w in words) \
+                            if len(words) > 1 else node.op
                     wanted = f"{short}_{counts[node.op]}"
                 self.expression[node] = self._new_name(wanted)
         root = self.expression.get(self.output)

@@ -634,7 +634,7 @@ RELU = _define(Op(
     # derivative is 0; x > 0 works on Values too.)
     derivatives=lambda x, out: (1.0 if x > 0.0 else 0.0,),
     result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)",
-                   "np.where($x > 0.0, $x, 0.0)"),
+                   "np.maximum($x, 0.0)"),
     local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)",
                    "np.where($x > 0.0, 1.0, 0.0)"),),
     mistakes=(

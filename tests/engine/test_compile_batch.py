@@ -392,12 +392,19 @@ def layered_networks(draw):
     bias = draw(st.booleans())
     reads = draw(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 5)), max_size=3))
     shared_weight = draw(st.booleans())
+    # a penalty α Σ op(p): over every parameter, every other one, or none
+    penalty = draw(st.sampled_from([None, "p*p", "p**2", "p*p+b*b"]))
+    every = draw(st.sampled_from([1, 2]))
     seed = draw(st.integers(0, 1000))
-    return n_inputs, sizes, activations, bias, reads, shared_weight, seed
+    return n_inputs, sizes, activations, bias, reads, shared_weight, (penalty, every), seed
 
 
-def build_layered(n_inputs, sizes, activations, bias, reads, shared_weight, seed):
-    """Layers of weighted sums of shared leaves; some nodes also read one by one."""
+PENALTIES = {"p*p": lambda p: p * p, "p**2": lambda p: p ** 2}
+
+
+def build_layered(n_inputs, sizes, activations, bias, reads, shared_weight, penalty, seed):
+    """Layers of weighted sums of shared leaves; some nodes also read one by one;
+    perhaps a penalty over (some of) the parameters."""
     rng = np.random.default_rng(seed)
     x = [Value(0.5, label=f"x_{k}") for k in range(1, n_inputs + 1)]
     parameters, layers, a = [], [], x
@@ -416,6 +423,13 @@ def build_layered(n_inputs, sizes, activations, bias, reads, shared_weight, seed
     for layer, row in reads:  # a node of some layer read on its own, too
         zs, acts = layers[layer % len(layers)]
         output = output + 0.5 * acts[row % len(acts)] + zs[row % len(zs)] * 0.25
+    kind, every = penalty
+    if kind == "p*p+b*b":  # two sums: weights p·p, biases b**2
+        weights = [p for p in parameters if p.label.startswith("w")][::every]
+        biases = [p for p in parameters if p.label.startswith("b")]
+        output = output + 1e-2 * sum(p * p for p in weights) + sum(b ** 2 for b in biases)
+    elif kind is not None:
+        output = output + 1e-2 * sum(PENALTIES[kind](p) for p in parameters[::every])
     return x, parameters, output
 
 
@@ -477,3 +491,141 @@ def test_a_shared_add_chain_passes_its_gradient_on_and_its_squares_are_inline():
         # b·b is read once, by an add whose derivative does not name it: written inside it
         assert "inner = (b * b) + (c * c)" in f.source
         assert "mul_4 = a * x" in f.source  # a per-sample node keeps its line
+
+
+# -- the matrices as arguments: pack, unpack, run(packed=True); penalties over them ----------
+
+def moons_sample(penalty=lambda p: p * p, alpha=1e-4):
+    """micrograd's demo as one sample's graph: relu(1 − y·s) + α Σ penalty(p)."""
+    net, _ = micrograd_demo_graph()
+    rng = np.random.default_rng(1337)
+    X = rng.normal(size=(100, 2))
+    Y = np.array([1.0 if rng.random() < 0.5 else -1.0 for _ in range(100)])
+    x = [Value(0.0, label="x_1"), Value(0.0, label="x_2")]
+    y = Value(0.0, label="y")
+    parameters = net.parameters()
+    one = (1 + -y * net(x)).relu() + alpha * sum(penalty(p) for p in parameters)
+    one.label = "C"
+    return parameters, x, y, one, X, Y
+
+
+@pytest.mark.parametrize("penalty, written", [
+    (lambda p: p * p, "mul_w1 = w1 * w1"),
+    (lambda p: p ** 2, "pow_scalar_w1 = w1 ** 2.0"),
+    (lambda p: (p * p + 1e-8).sqrt(), None),  # not one op of p: the matrix is built
+])
+def test_a_penalty_over_every_parameter_is_written_over_the_matrices(penalty, written):
+    parameters, x, y, one, X, Y = moons_sample(penalty)
+    by_layer = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
+                             reduction="mean", matrices=True)
+    by_node = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
+                            reduction="mean")
+    numbers = [p.data for p in parameters] + list(X.T) + [Y]
+    (values, gradients), (want_values, want) = by_layer(*numbers), by_node(*numbers)
+    assert by_layer.replays == by_node.replays == 0
+    assert all(close(v, w, rel=1e-13) for v, w in zip(values, want_values))
+    for g, w, p in zip(gradients, want, parameters):
+        assert close(g, w, scale=1e-12 + abs(w), rel=1e-11), p.label
+    if written is None:  # every parameter its own argument, the matrices built inside
+        assert len(by_layer.packed_names) == len(parameters)
+        assert "    w2 = np.array(((w2_11, w2_12, " in by_layer.source
+        return
+    assert f"    {written}\n" in by_layer.source
+    assert by_layer.packed_names == ["w1", "b1", "w2", "b2", "w3", "b3_1"]
+    assert by_layer.source.count("\n") < 60  # not a line per parameter
+    # dC/dW^l: the layer's δ (a^l)ᵀ, then the penalty's share, whole matrices
+    assert "    dC_dw2 = dC_dz3 @ a2.T + " in by_layer.source \
+        or "    dC_dw2 = dC_dws" in by_layer.source
+
+
+def test_pack_and_unpack_are_each_others_opposite_and_run_packed_gives_the_same_numbers():
+    parameters, x, y, one, X, Y = moons_sample()
+    f = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      reduction="mean", matrices=True)
+    numbers = [p.data for p in parameters]
+    packed = f.pack(numbers)
+    assert [np.shape(m) for m in packed] == [(16, 2), (16, 1), (16, 16), (16, 1), (16,), ()]
+    assert packed[0][3, 1] == parameters[3 * 3 + 1].data  # row j, column k: w_jk
+    assert f.unpack(packed) == numbers
+    values, gradients = f(*numbers, *X.T, Y)
+    packed_values, packed_gradients, _ = f.run(packed + list(X.T) + [Y], packed=True)
+    assert packed_values.tolist() == values.tolist()
+    assert f.unpack(packed_gradients) == list(gradients)
+    with pytest.raises(TypeError, match="pack: 337 shared inputs"):
+        f.pack(numbers[:-1])
+
+
+def test_training_with_packed_matrices_is_training_with_numbers():
+    parameters, x, y, one, X, Y = moons_sample()
+    f = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      reduction="mean", matrices=True)
+    data = list(X.T) + [Y]
+    numbers, packed = [p.data for p in parameters], f.pack([p.data for p in parameters])
+    for step in range(5):
+        lr = 1.0 - 0.9 * step / 100
+        values, gradients = f(*numbers, *data)
+        packed_values, packed_gradients, _ = f.run(packed + data, checked=True, packed=True)
+        assert packed_values.tolist() == values.tolist()
+        numbers = [w - lr * g for w, g in zip(numbers, gradients)]
+        packed = [w - lr * g for w, g in zip(packed, packed_gradients)]
+        assert f.unpack(packed) == numbers  # the same arithmetic, matrix or number
+
+
+def test_packed_gradients_of_some_parameters_only():
+    net, x, y, cost, X, Y = article_batch()
+    parameters = net.parameters()
+    some = [p for p in parameters if p.label.startswith(("w2", "b3"))]
+    f = compile_batch(cost, parameters + x + [y], wrt=some, batch=x + [y], matrices=True)
+    assert f.packed_wrt == ["w2", "b3_1"]
+    numbers = [p.data for p in parameters]
+    values, gradients = f(*numbers, *X.T, Y)
+    _, packed, _ = f.run(f.pack(numbers) + list(X.T) + [Y], packed=True)
+    assert np.shape(packed[0]) == (4, 4) and packed[0].ravel().tolist() == list(gradients[:16])
+    assert packed[1] == gradients[16]
+    _, everything = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                                  matrices=True)(*numbers, *X.T, Y)
+    by_label = dict(zip([p.label for p in parameters], everything))
+    assert list(gradients) == [by_label[p.label] for p in some]
+
+
+def test_packed_runs_refuse_naming_the_sample_and_replay_into_matrices():
+    net = MLP(2, [3, 1], activation="tanh", seed=0)
+    x = [Value(1.0, label="x_1"), Value(1.0, label="x_2")]
+    parameters = net.parameters()
+    out = net(x).exp() + 1e-3 * sum(p * p for p in parameters)
+    f = compile_batch(out, parameters + x, wrt=parameters, batch=x, matrices=True)
+    packed = f.pack([p.data for p in parameters])
+    with pytest.raises(ValueError, match=r"argument \d+ \(x_2\) must be finite; sample 1"):
+        f.run(packed + [np.array([0.5, 0.5]), np.array([0.5, math.inf])], packed=True)
+    data = [np.array([0.5, -1.0]), np.array([0.25, 2.0])]
+    values, gradients, _ = f.run(packed + data, packed=True)
+    assert [np.shape(g) for g in gradients] == [(3, 2), (3, 1), (3,), ()]
+
+
+def test_a_packed_run_the_array_code_cannot_do_is_the_engines_numbers_in_matrices():
+    # sample 0: s = 0 and y = 0, so s ** y = 1 with d/ds = 0 for the engine, while
+    # the array form computes y · s^(y − 1) = 0 · 0^(−1) and numpy objects
+    net = MLP(2, [2, 1], activation="relu", seed=0)
+    for p in net.parameters():
+        p.data = 0.0 if p.label.startswith("b") else 1.0
+    x = [Value(1.0, label="x_1"), Value(1.0, label="x_2")]
+    y = Value(1.0, label="y")
+    parameters = net.parameters()
+    out = net(x) ** y
+    f = compile_batch(out, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True)
+    assert f.packed_names == ["w1", "b1", "w2", "b2_1"]
+    data = [np.array([-1.0, 1.0]), np.array([-1.0, 2.0]), np.array([0.0, 0.5])]
+    packed = f.pack([p.data for p in parameters])
+    values, gradients, _ = f.run(packed + data, packed=True)
+    assert f.replays == 1
+    assert values.tolist() == [1.0, 6.0 ** 0.5]
+    assert [np.shape(g) for g in gradients] == [(2, 2), (2, 1), (2,), ()]
+    flat_values, flat_gradients = f(*[p.data for p in parameters], *data)
+    assert f.replays == 2 and flat_values.tolist() == values.tolist()
+    assert f.unpack(gradients) == list(flat_gradients)
+    want = 0.5 * 6.0 ** -0.5  # ds/db2_1 of sample 1; sample 0 sends nothing
+    assert close(gradients[3], want)
+    with pytest.raises(TypeError, match=r"^forward_backward\(w1, b1, w2, b2_1, x_1, x_2, y, "
+                       r"gradient\) takes 7 arguments before gradient, got 6$"):
+        f.run(packed + data[:2], packed=True)
