@@ -34,8 +34,15 @@ children, and the sum over the batch is the one written above.
 layer (the same operands, each neuron its own weights and bias) become one
 line ``z3 = w2 @ a2 + b2``, whose rows are z3_1 ... z3_4, an op applied to
 every row one line ``a3 = np.tanh(z3)``, and backward ``dC_da2 = w2.T @ dC_dz3``
-and ``dC_dw2 = (dC_dz3 @ a2.T).tolist()``. The same numbers with a few numpy
-calls per layer instead of a few per node: fit(compile="batch") uses it.
+and ``dC_dw2 = dC_dz3 @ a2.T``. The same numbers with a few numpy calls per
+layer instead of a few per node: fit(compile="batch") uses it. The code then
+takes each layer's W^l (row j, column k holds w_jk) and b^l (a column) as
+arguments and returns dC/dW^l and dC/db^l the same way; ``f(*numbers)`` still
+takes and returns one number per parameter (packing them on the way), and
+``f.pack``, ``f.unpack`` and ``f.run(..., packed=True)`` let a training loop
+keep the matrices (see BatchCompiled). A penalty summed over every parameter,
+micrograd's α Σ p·p, is written over the matrices too: ``mul_w2 = w2 * w2``
+and ``float(mul_w2.sum())`` in the sum, not a line per parameter.
 
 Sum or mean. The graph says what one sample costs; how the samples combine
 is the caller's: ``reduction="sum"`` (the default) gives Σ_i ∂C_i/∂w, and
