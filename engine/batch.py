@@ -771,7 +771,7 @@ class _MatrixProgram(_BatchProgram):
                 places[leaf] = places.get(leaf, 0) + 1
         special = {self.output, *self.outputs}
         self._input_set = set(self.inputs)
-        self._sums = {}      # op name -> is it a sum (every local derivative 1)?
+        self._links = self._sum_links(special) if candidates else set()
         self._tree_of = {}   # a sum node -> its tree
         self.trees = []
         packed = []
@@ -814,7 +814,7 @@ class _MatrixProgram(_BatchProgram):
         sum of shared terms (leaf · leaf in α Σ p²); else None."""
         readers = self._children.get(node, ())
         if len(readers) != 1 or self.varies[node] or node in special \
-                or not self._is_tree_link(readers[0], special):
+                or readers[0] not in self._links:
             return None
         operands = []
         for p in node.parents:
@@ -824,36 +824,41 @@ class _MatrixProgram(_BatchProgram):
                 return None  # something other than the parameter and constants
             else:
                 operands.append(self.expression[p])
-        tree = self._tree_of.get(readers[0]) or self._tree(readers[0], special)
+        tree = self._tree_of.get(readers[0]) or self._tree(readers[0])
         return tree, node.op, tuple(operands)
 
-    def _is_tree_link(self, node, special):
-        """A shared sum node (every local derivative 1, as add's): a link of a sum's tree."""
-        if not node.parents or self.varies[node] or node in special:
-            return False
-        is_sum = self._sums.get(node.op)
-        if is_sum is None:
-            names = [f"v{k}" for k in range(len(node.parents))]
-            locals_ = OPS[node.op].show_locals(names, how="python")
-            is_sum = self._sums[node.op] = all(f == "1.0" for f in locals_)
-        return is_sum
+    def _sum_links(self, special):
+        """The shared sum nodes (every local derivative 1, as add's): the links of
+        sums' trees (the output and the nodes returned are not links)."""
+        sums = {}  # op name -> is it a sum?
+        links = set()
+        varies = self.varies
+        for node in self.order:
+            if not node.parents or varies[node]:
+                continue
+            is_sum = sums.get(node.op)
+            if is_sum is None:
+                names = [f"v{k}" for k in range(len(node.parents))]
+                locals_ = OPS[node.op].show_locals(names, how="python")
+                is_sum = sums[node.op] = all(f == "1.0" for f in locals_)
+            if is_sum and node not in special:
+                links.add(node)
+        return links
 
-    def _tree(self, link, special):
+    def _tree(self, link):
         """The tree of sums link belongs to: climbs while the one reader is a link too."""
-        tree = self._tree_of.get(link)
-        if tree is not None:
-            return tree
+        links, children = self._links, self._children
         root = link
         while True:
-            readers = self._children.get(root, ())
-            if len(readers) != 1 or not self._is_tree_link(readers[0], special):
+            readers = children.get(root, ())
+            if len(readers) != 1 or readers[0] not in links:
                 break
             root = readers[0]
         tree = _Tree(root)
         stack = list(reversed(root.parents))
         while stack:  # its terms left to right, as Python's sum adds them
             node = stack.pop()
-            if self._is_tree_link(node, special) and len(self._children.get(node, ())) == 1:
+            if node in links and len(children.get(node, ())) == 1:
                 tree.members.append(node)
                 stack.extend(reversed(node.parents))
             else:
@@ -1169,9 +1174,13 @@ class _MatrixProgram(_BatchProgram):
         for group in tree.groups:
             operands = [group.matrix.name if o is None else o for o in group.operands]
             locals_ = OPS[group.op].show_locals(operands, out=group.name, how="array")
-            for local, operand in zip(locals_, group.operands):
-                if operand is None:
-                    group.matrix.terms.append(_term(g, local))
+            mine = [local for local, o in zip(locals_, group.operands) if o is None]
+            if len(mine) == 2 and mine[0] == mine[1]:
+                # w * w: two equal terms, g·w + g·w, are 2.0 * g * w, the same number
+                # (doubling is exact), in one array operation instead of three
+                group.matrix.terms.append(("+", f"2.0 * {g} * {_atom(mine[0])}"))
+            else:
+                group.matrix.terms.extend(_term(g, local) for local in mine)
             lines.extend(self._matrix_received(group.matrix, needed))
         return lines
 

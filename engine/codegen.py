@@ -516,6 +516,10 @@ class _Program:
                         short = shorts[node.op] = "".join(w[:1] for w in words) \
                             if len(words) > 1 else node.op
                     wanted = f"{short}_{counts[node.op]}"
+                    if wanted not in self._names:  # (the common case, quickly: an
+                        self._names.add(wanted)    # identifier, and never reserved)
+                        self.expression[node] = wanted
+                        continue
                 self.expression[node] = self._new_name(wanted)
         root = self.expression.get(self.output)
         self._prefix = f"d{root if _ATOM.match(root) else 'out'}_d"
