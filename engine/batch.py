@@ -515,7 +515,7 @@ class _BatchProgram(codegen._Program):
                     edges_left[parent] = edges_left.get(parent, 0) + 1
         # dC/d(node) is an array where the node varies, and for the output: the
         # seed is one gradient per sample (1, or 1/n for a mean)
-        self._array_gradient = {node: self.varies[node] for node in self.order}
+        self._array_gradient = dict(self.varies)
         self._array_gradient[self.output] = True
         terms = {}  # node -> [(g, local, is g an array?)]
         lines = []
@@ -881,7 +881,7 @@ class _MatrixProgram(_BatchProgram):
 
     def _is_layer_node(self, node, banned):
         # the matrix form is the weighted sum's own: a layer of them is W @ X + b
-        if not node.parents or OPS[node.op] is not WEIGHTED_SUM or not self.varies[node] \
+        if not node.parents or node.op != WEIGHTED_SUM.name or not self.varies[node] \
                 or node in banned \
                 or node is self.output:
             return False
@@ -896,18 +896,20 @@ class _MatrixProgram(_BatchProgram):
             for parent in node.parents:
                 children.setdefault(parent, []).append(node)
         layers = {}  # (x operands, bias?) -> the weighted sums taking them
+        layer_nodes = set()
         for node in self._reading_order:
             if self._is_layer_node(node, banned):
                 k = len(node.parents) // 2
                 key = (tuple(node.parents[k:2 * k]), len(node.parents) % 2)
                 layers.setdefault(key, []).append(node)
+                layer_nodes.add(node)
         self.stacks = []
         assigned = {}  # node -> its stack (layers and maps)
         rows = {}      # x operands -> their 'rows' stack
         for node in self._reading_order:
             if node in assigned or node in banned or not node.parents:
                 continue
-            if self._is_layer_node(node, banned):
+            if node in layer_nodes:
                 k = len(node.parents) // 2
                 xs = tuple(node.parents[k:2 * k])
                 members = layers[(xs, len(node.parents) % 2)]
@@ -1112,7 +1114,7 @@ class _MatrixProgram(_BatchProgram):
     def _backward(self):
         wanted = set(self.checked)
         needed = self._needed(wanted)
-        self._array_gradient = {node: self.varies[node] for node in self.order}
+        self._array_gradient = dict(self.varies)
         self._array_gradient[self.output] = True
         terms = {}    # node -> [(g, local, is g an array?)], as in _BatchProgram
         stacked = {}  # stack -> [(sign, text)]: whole-array terms
