@@ -778,17 +778,18 @@ class _MatrixProgram(_BatchProgram):
         for stack, role, matrix in candidates:
             layer = set(stack.members)
             groups = {}  # (tree, op, operands) -> the terms, one per parameter
-            ok = all(places[leaf] == 1 for leaf in matrix.leaves)
+            ok = all(places[leaf] == 1 and leaf not in special for leaf in matrix.leaves)
             for leaf in matrix.leaves if ok else ():
                 readers = self._children.get(leaf, ())
                 for k, child in enumerate(readers):
                     # (leaf · leaf reads leaf twice: the same child, listed twice in a row)
                     if child not in layer and (k == 0 or child is not readers[k - 1]):
                         key = self._penalty_term(child, leaf, special)
-                        if key is None:
+                        terms = groups.setdefault(key, {})
+                        if key is None or leaf in terms:  # (p·p twice in one sum: as it is)
                             ok = False
                             break
-                        groups.setdefault(key, {})[leaf] = child
+                        terms[leaf] = child
                 if not ok:
                     break
             if not ok or any(len(terms) != len(matrix.leaves) for terms in groups.values()):

@@ -509,6 +509,19 @@ def moons_sample(penalty=lambda p: p * p, alpha=1e-4):
     return parameters, x, y, one, X, Y
 
 
+def test_the_same_penalty_twice_in_one_sum_keeps_its_parameters_by_name():
+    parameters, x, y, one, X, Y = moons_sample()
+    twice = one + sum([p * p for p in parameters] + [p * p for p in parameters])
+    f = compile_batch(twice, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True)
+    assert len(f.packed_names) == len(parameters)  # no matrix is an argument
+    by_node = compile_batch(twice, parameters + x + [y], wrt=parameters, batch=x + [y])
+    numbers = [p.data for p in parameters] + list(X.T) + [Y]
+    (values, gradients), (want_values, want) = f(*numbers), by_node(*numbers)
+    assert all(close(v, w, rel=1e-13) for v, w in zip(values, want_values))
+    assert all(close(g, w, scale=1e-12 + abs(w), rel=1e-11) for g, w in zip(gradients, want))
+
+
 @pytest.mark.parametrize("penalty, written", [
     (lambda p: p * p, "mul_w1 = w1 * w1"),
     (lambda p: p ** 2, "pow_scalar_w1 = w1 ** 2.0"),
@@ -629,3 +642,13 @@ def test_a_packed_run_the_array_code_cannot_do_is_the_engines_numbers_in_matrice
     with pytest.raises(TypeError, match=r"^forward_backward\(w1, b1, w2, b2_1, x_1, x_2, y, "
                        r"gradient\) takes 7 arguments before gradient, got 6$"):
         f.run(packed + data[:2], packed=True)
+
+
+def test_a_parameter_asked_for_as_an_output_keeps_its_name():
+    net, x, y, cost, X, Y = article_batch()
+    parameters = net.parameters()
+    f = compile_batch(cost, parameters + x + [y], wrt=parameters, batch=x + [y],
+                      matrices=True, outputs=[parameters[0]])
+    assert f.packed_names[0] == "w1_11"  # its layer's W is built inside the code
+    values, gradients, (w1_11,) = f(*[p.data for p in parameters], *X.T, Y)
+    assert w1_11 == parameters[0].data
