@@ -17,6 +17,10 @@ small stand-in for anywidget's model (``get``, ``set``, ``save_changes``,
 The module's source must declare ``function render({ model, el })`` at its
 top level and end with ``export default { render };``, so that the saved page
 can call ``render`` itself.
+
+A subclass whose page is its own (StepThrough's: the drawing shown before the
+script runs, a students' copy) overrides ``html``; ``save`` hands its keyword
+options on to it.
 """
 
 import base64
@@ -110,8 +114,8 @@ class Interactive(anywidget.AnyWidget):
 
     data = traitlets.Dict().tag(sync=True)
     answers = traitlets.List().tag(sync=True)
-    standalone = traitlets.Bool(False).tag(sync=True)
     alt = "a picture of the output"  # the picture's alt text (subclasses say what it shows)
+    run_this_cell = RUN_THIS_CELL  # the line beside the picture (subclasses may say more)
 
     def fallback_html(self):
         """What the saved page shows before its script runs (subclasses say more)."""
@@ -132,11 +136,12 @@ class Interactive(anywidget.AnyWidget):
         if picture is not None:
             encoded = base64.b64encode(picture).decode("ascii")
             data["image/png"] = encoded
-            data["text/html"] = (  # as the step-through player's: a sanitiser keeps it
+            data["text/html"] = (  # what a sanitiser keeps; no wider than the column
                 f'<div class="cr-picture"><p><b>{title}</b></p>'
-                f'<img src="data:image/png;base64,{encoded}" alt="{html.escape(self.alt)}">'
-                f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
-        data["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
+                f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
+                f'alt="{html.escape(self.alt)}">'
+                f"<p>{html.escape(self.run_this_cell)}</p></div>")
+        data["text/plain"] = f"{repr(self)}\n{self.run_this_cell}"
         return data, metadata
 
     def html(self):
@@ -145,12 +150,13 @@ class Interactive(anywidget.AnyWidget):
         return page(str(self._esm), str(self._css), self.data, self.data.get("title", "chainrule"),
                     self.fallback_html())
 
-    def save(self, path):
+    def save(self, path, **page_options):
         """Write the page to path (UTF-8), atomically, and return the path.
 
-        A failed write (a full disk, a text UTF-8 cannot carry) leaves an old
-        file as it was.
+        page_options go to ``html`` (a subclass's own, such as StepThrough's
+        answers=False). A failed write (a full disk, a text UTF-8 cannot
+        carry) leaves an old file as it was.
         """
-        return write_atomic(path, self.html(), what="the page")
+        return write_atomic(path, self.html(**page_options), what="the page")
 
     render = save  # as Drawing.render: the demo writes drawings and pages alike

@@ -29,6 +29,7 @@ import math
 import re
 
 import numpy as np
+import traitlets
 
 from engine import notation
 from nn import recording
@@ -108,10 +109,13 @@ class TrainingReplay(Interactive):
 
     data    -- everything shown at each epoch, computed by training_replay
     answers -- the quiz's answers as the learner gives them (one record each)
+    standalone -- true in the saved page (the page's stand-in model says so),
+                  where the keys work anywhere on the page
     """
 
     _esm = module_path("replay.js")
     _css = module_path("replay.css")
+    standalone = traitlets.Bool(False).tag(sync=True)
     alt = "the decision boundary after the last epoch, with the data"
 
     def __init__(self, data):

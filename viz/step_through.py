@@ -33,7 +33,6 @@ Before the cell has run (an untrusted notebook, GitHub, nbconvert) the output
 is a picture of the graph with its final gradients.
 """
 
-import base64
 import html
 import io
 import json
@@ -43,11 +42,9 @@ import secrets
 from importlib import resources
 from typing import NamedTuple
 
-import anywidget
 import traitlets
 
 from engine import OPS, backward_steps, notation, topological_order
-from engine.files import write_atomic
 from nn.check import (
     NUMBER_PATTERN,
     TYPING_HINTS,
@@ -62,6 +59,7 @@ from nn.check import (
 )
 from nn.explain import explain
 from viz.dot import draw_dot
+from viz.frontend import Interactive, module_path
 from viz.labels import number
 from viz.select import GraphTooLarge, check_size, consumers, paths_to
 
@@ -771,7 +769,7 @@ class Score(NamedTuple):
         return f"score {self.right} of {self.asked}"
 
 
-class StepThrough(anywidget.AnyWidget):
+class StepThrough(Interactive):
     """The step-through player: a Jupyter widget, and ``.save(path)`` writes it as a page.
 
     data    -- what the player shows at each step, and the questions, as plain data
@@ -779,17 +777,25 @@ class StepThrough(anywidget.AnyWidget):
     answers -- one record per question tried: node, ask ('local', 'gradient' or
                'forward'), consumer, goal, typed, tries, right, revealed, mistake,
                diagnosis; written by the player as the learner answers
+
+    Its page is its own (player.html): the drawing and a note show before the
+    script runs, and answers=False makes a students' copy.
     """
 
-    _esm = _asset("player.js")
-    _css = _asset("player.css")
-    data = traitlets.Dict().tag(sync=True)
+    _esm = module_path("player.js")
+    _css = module_path("player.css")
     svg = traitlets.Unicode().tag(sync=True)
-    answers = traitlets.List().tag(sync=True)
+    run_this_cell = RUN_THIS_CELL  # says how to trust the notebook
 
     def __init__(self, data, svg, drawing=None):
         super().__init__(data=data, svg=svg)
         self._drawing = drawing
+
+    @property
+    def alt(self):
+        """The picture's alt text: the title, and what the drawing holds."""
+        forward = self.data.get("direction") == "forward"
+        return f"{self.data['title']}, with {'every value' if forward else 'the final gradients'}"
 
     @property
     def score(self):
@@ -813,7 +819,7 @@ class StepThrough(anywidget.AnyWidget):
         cannot carry (a lone surrogate in a label) is refused before any file is
         touched; a failed write leaves an old file as it was.
         """
-        return write_atomic(path, self.html(answers=answers), what="the page")
+        return super().save(path, answers=answers)
 
     render = save  # as Drawing.render: the demo writes drawings and pages alike
 
@@ -825,27 +831,6 @@ class StepThrough(anywidget.AnyWidget):
             return _smaller_png(self._drawing.pipe("png"))
         except Exception:  # a picture for viewers without the widget: never fail the cell
             return None
-
-    def _repr_mimebundle_(self, **kwargs):
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        metadata = {}
-        if isinstance(bundle, tuple):  # (data, metadata)
-            bundle, metadata = bundle
-        bundle = dict(bundle)
-        png = self.picture()
-        title = html.escape(self.data["title"])
-        forward = self.data.get("direction") == "forward"
-        what = "every value" if forward else "the final gradients"
-        if png is not None:
-            encoded = base64.b64encode(png).decode("ascii")
-            bundle["image/png"] = encoded
-            bundle["text/html"] = (
-                f'<div class="cr-picture"><p><b>{title}</b></p>'
-                f'<img src="data:image/png;base64,{encoded}" style="max-width:100%" '
-                f'alt="{title}, with {what}">'
-                f"<p>{html.escape(RUN_THIS_CELL)}</p></div>")
-        bundle["text/plain"] = f"{repr(self)}\n{RUN_THIS_CELL}"
-        return (bundle, metadata) if metadata else bundle
 
     def __len__(self):
         return len(self.data["steps"])

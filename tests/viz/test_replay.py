@@ -167,6 +167,9 @@ def test_the_replay_is_an_anywidget_widget(iris_replay):
     assert isinstance(iris_replay, anywidget.AnyWidget)
     assert "function render({ model, el })" in iris_replay._esm
     assert "101 epochs" in repr(iris_replay)
+    own = set(TrainingReplay.class_trait_names(sync=True))
+    assert own - set(anywidget.AnyWidget.class_trait_names(sync=True)) == {
+        "data", "answers", "standalone"}
 
 
 def test_where_the_widget_cannot_run_a_picture_of_the_boundary_is_shown(iris_replay):
@@ -179,6 +182,7 @@ def test_where_the_widget_cannot_run_a_picture_of_the_boundary_is_shown(iris_rep
     assert "application/vnd.jupyter.widget-view+json" in data
     assert "Run this cell" in data["text/plain"]
     assert data["image/png"] in data["text/html"]  # the same picture, for sanitisers
+    assert 'style="max-width:100%"' in data["text/html"]  # no wider than the column
     picture = base64.b64decode(data["image/png"])
     assert picture.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", picture[16:24])

@@ -135,6 +135,25 @@ def test_before_the_cell_runs_the_output_is_a_picture_and_one_line():
     assert "Run this cell" in bundle["text/plain"]
 
 
+@pytest.mark.parametrize("direction, what", [("backward", "the final gradients"),
+                                             ("forward", "every value")])
+def test_the_picture_says_what_it_shows_and_fits_the_column(direction, what):
+    player = step_through(small_graph(), direction=direction)
+    data, _ = player._repr_mimebundle_()
+    title = html.escape(player.data["title"])
+    assert f'style="max-width:100%" alt="{title}, with {what}"' in data["text/html"]
+
+
+def test_the_widget_syncs_data_svg_and_answers_and_nothing_more():
+    import anywidget
+
+    from viz.step_through import StepThrough
+
+    own = set(StepThrough.class_trait_names(sync=True))
+    assert own - set(anywidget.AnyWidget.class_trait_names(sync=True)) == {
+        "data", "svg", "answers"}
+
+
 def test_the_saved_page_without_a_script_shows_the_picture_and_says_why(tmp_path):
     text = step_through(small_graph()).save(tmp_path / "page.html").read_text(encoding="utf-8")
     assert 'class="cr-nojs"' in text and "Trust Notebook" in text and "jupyter trust" in text
