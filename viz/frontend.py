@@ -38,7 +38,10 @@ from engine.files import write_atomic
 
 __all__ = ["Interactive", "module_path", "page", "json_for_script", "png"]
 
-RUN_THIS_CELL = "Run this cell to step through it."
+# In JupyterLab 4 an untrusted notebook shows the picture, not the widget, even after a run.
+TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
+         "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
+RUN_THIS_CELL = f"Run this cell to use it ({TRUST})."
 
 
 def module_path(name):

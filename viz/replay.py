@@ -34,7 +34,7 @@ import traitlets
 from engine import notation
 from nn import recording
 from nn.check import NUMBER_PATTERN, TYPING_HINTS, tolerance
-from viz.frontend import Interactive, module_path, png
+from viz.frontend import TRUST, Interactive, module_path, png
 from viz.labels import number
 from viz.network import draw_network
 
@@ -117,6 +117,7 @@ class TrainingReplay(Interactive):
     _css = module_path("replay.css")
     standalone = traitlets.Bool(False).tag(sync=True)
     alt = "the decision boundary after the last epoch, with the data"
+    run_this_cell = f"Run this cell to replay the training ({TRUST})."
 
     def __init__(self, data):
         super().__init__(data=data)

@@ -59,7 +59,7 @@ from nn.check import (
 )
 from nn.explain import explain
 from viz.dot import draw_dot
-from viz.frontend import Interactive, module_path
+from viz.frontend import TRUST, Interactive, module_path
 from viz.labels import number
 from viz.select import GraphTooLarge, check_size, consumers, paths_to
 
@@ -70,8 +70,6 @@ ASK = ("local", "gradient", "both")
 DIRECTIONS = ("backward", "forward")
 GROUPS = (None, "layer")
 
-TRUST = ("in JupyterLab 4, trust the notebook first: the command palette (Ctrl+Shift+C), "
-         "Trust Notebook; or jupyter trust NOTEBOOK.ipynb")
 RUN_THIS_CELL = f"Run this cell to step through it ({TRUST})."
 NO_SCRIPT_NOTE = (
     "This picture shows the final gradients of backward(). Stepping through them needs "
