@@ -79,7 +79,16 @@ import weakref
 import numpy as np
 
 from engine import codegen
-from engine.codegen import _atom, _describe, _leaves, _number, _returns, _sum_statements, _term
+from engine.codegen import (
+    _atom,
+    _describe,
+    _leaves,
+    _number,
+    _reaches,
+    _returns,
+    _sum_statements,
+    _term,
+)
 from engine.graph import grad
 from engine.ops import ARRAY_NAMES, OPS, WEIGHTED_SUM
 
@@ -419,17 +428,7 @@ class _BatchProgram(codegen._Program):
 
     # -- which nodes differ between samples ----------------------------------------------
     def _varies(self):
-        varies = {}
-        batch = self.batch_set
-        for node in self.order:
-            flag = node in batch
-            if not flag:  # (a loop, not any(...): this runs once per node)
-                for parent in node.parents:
-                    if varies[parent]:
-                        flag = True
-                        break
-            varies[node] = flag
-        return varies
+        return _reaches(self.order, self.batch_set)
 
     # -- forward: one line per node, arrays where the node varies -------------------------
     def _forward(self):
@@ -492,22 +491,9 @@ class _BatchProgram(codegen._Program):
         return self._inlined.get(node) or self.expression[node]
 
     # -- backward: one chain-rule step per line; Σ over the batch into shared nodes --------
-    def _needed(self, wanted):
-        """node -> does a gradient we want flow through it?"""
-        needed = {}
-        for node in self.order:
-            flows = node in wanted
-            if not flows:  # (a loop, not any(...): this runs once per node)
-                for parent in node.parents:
-                    if needed[parent]:
-                        flows = True
-                        break
-            needed[node] = flows
-        return needed
-
     def _backward(self):
         wanted = set(self.checked)
-        needed = self._needed(wanted)
+        needed = _reaches(self.order, wanted)  # does a gradient we want flow through it?
         edges_left = {}
         for node in self.order:
             for parent in node.parents:
@@ -1114,7 +1100,7 @@ class _MatrixProgram(_BatchProgram):
     # -- backward ------------------------------------------------------------------------
     def _backward(self):
         wanted = set(self.checked)
-        needed = self._needed(wanted)
+        needed = _reaches(self.order, wanted)  # does a gradient we want flow through it?
         self._array_gradient = dict(self.varies)
         self._array_gradient[self.output] = True
         terms = {}    # node -> [(g, local, is g an array?)], as in _BatchProgram

@@ -553,15 +553,7 @@ class _Program:
     def _backward(self):
         """Lines for d output / d node, in the order backward() visits the nodes."""
         wanted = set(self.checked)
-        needed = {}  # does a gradient we want flow through this node?
-        for node in self.order:
-            flows = node in wanted
-            if not flows:  # (a loop, not any(...): this runs once per node)
-                for parent in node.parents:
-                    if needed[parent]:
-                        flows = True
-                        break
-            needed[node] = flows
+        needed = _reaches(self.order, wanted)  # does a gradient we want flow through it?
         edges_left = {}  # for each wanted leaf: children not yet visited
         for node in self.order:
             for parent in node.parents:
@@ -748,6 +740,20 @@ class _Program:
             if leaf not in new:  # not in the graph: its gradient is 0
                 new[leaf] = Value(values[leaf], leaf.label)
         return new
+
+
+def _reaches(order, sources):
+    """node -> is it one of sources or computed from one? (order: parents first)"""
+    reached = {}
+    for node in order:
+        flag = node in sources
+        if not flag:  # (a loop, not any(...): this runs once per node)
+            for parent in node.parents:
+                if reached[parent]:
+                    flag = True
+                    break
+        reached[node] = flag
+    return reached
 
 
 def _reading_order(root):

@@ -175,21 +175,15 @@ def test_the_elementary_graph_compiles_over_a_batch_too():
 def test_the_micrograd_demo_as_one_samples_graph():
     # micrograd's loss is mean(hinge terms) + α Σ p²: one sample's cost is its
     # hinge term + the (shared) L2 term, and the mean over the batch is the loss
-    net, whole = micrograd_demo_graph()
+    parameters, x, y, one, X, Y = moons_sample()
+    same_net, whole = micrograd_demo_graph()  # the same numbers, the whole batch's graph
     whole.backward()
-    rng = np.random.default_rng(1337)
-    X = rng.normal(size=(100, 2))
-    Y = np.array([1.0 if rng.random() < 0.5 else -1.0 for _ in range(100)])
-    x = [Value(0.0, label="x_1"), Value(0.0, label="x_2")]
-    y = Value(0.0, label="y")
-    parameters = net.parameters()
-    one = (1 + -y * net(x)).relu() + 1e-4 * sum(p * p for p in parameters)
     for matrices in (False, True):
         f = compile_batch(one, parameters + x + [y], wrt=parameters, batch=x + [y],
                           reduction="mean", matrices=matrices)
         values, gradients = f(*[p.data for p in parameters], *X.T, Y)
         assert close(values.mean(), whole.data, rel=1e-13)
-        for g, p in zip(gradients, parameters):
+        for g, p in zip(gradients, same_net.parameters()):
             assert close(g, p.grad, scale=1e-12 + abs(p.grad), rel=1e-11), p.label
         assert f.replays == 0
 
