@@ -636,7 +636,7 @@ RELU = _define(Op(
     result=Formula("max(0, $x)", r"\max(0, $x)", "($x if $x > 0.0 else 0.0)",
                    "np.maximum($x, 0.0)"),
     local=(Formula("1 if $x > 0 else 0", r"[$x > 0]", "(1.0 if $x > 0.0 else 0.0)",
-                   "np.where($x > 0.0, 1.0, 0.0)"),),
+                   "($x > 0.0)"),),  # True and False multiply as 1 and 0
     mistakes=(
         Mistake("relu_itself", "max(0, $x) itself", lambda x, out: (out,)),
         Mistake("slope_where_flat", "1, but $x ≤ 0, where max(0, $x) is flat",
