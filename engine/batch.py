@@ -1109,34 +1109,66 @@ class _MatrixProgram(_BatchProgram):
         seed = "gradient"
         if self.output in wanted:
             terms[self.output] = [(f"{seed}.copy()", "1.0", True)]  # not the cached seed
+        # a parameter's gradient line comes right after the last unit that sends it a term
+        waiting, receivers = self._senders()
         for unit in reversed(self.units):
-            members = unit.members if isinstance(unit, (_Stack, _Tree)) else [unit]
-            if unit is not self.output and not any(needed[m] for m in members):
-                continue
-            if isinstance(unit, _Tree):
-                lines.extend(self._tree_backward(unit, terms, needed, seed))
-                continue
-            if not isinstance(unit, _Stack):
-                lines.extend(self._node_backward(unit, terms, needed, seed))
-                continue
-            if unit.is_vector():
-                g = self._node_gradient(unit.members[0], terms, lines, seed)
-            else:
-                g = self._stack_gradient(unit, terms, stacked, lines)
-            if unit.kind == "rows":
-                for row, m in enumerate(unit.members):
-                    if needed[m]:
-                        terms.setdefault(m, []).append((f"{g}[{row}]", "1.0", True))
-            elif unit.kind == "map":
-                base = unit.source
-                local = OPS[unit.members[0].op].show_local(0, [base.name], out=unit.name,
-                                                           how="array")
-                stacked.setdefault(base, []).append(_term(g, local))
-            else:
-                lines.extend(self._layer_backward(unit, g, terms, stacked, needed))
-        for leaf in self.checked:
-            if leaf not in self._packed_leaves:
+            lines.extend(self._unit_backward(unit, terms, stacked, needed, seed))
+            for leaf in receivers.get(id(unit), ()):
+                waiting[leaf] -= 1
+                if waiting[leaf] == 0:
+                    lines.extend(self._gradient_lines(leaf, terms))
+        for leaf in self.checked:  # (one the output does not depend on: 0)
+            if leaf not in self._packed_leaves and leaf not in self.gradient_names:
                 lines.extend(self._gradient_lines(leaf, terms))
+        return lines
+
+    def _senders(self):
+        """({leaf: how many units send it terms}, {id(unit): the leaves it sends to}) for
+        the wanted leaves that are not in a matrix argument, in the order asked."""
+        rows_of = {m: stack for stack in self.stacks if stack.kind == "rows"
+                   for m in stack.members}
+        waiting, receivers = {}, {}
+        for leaf in self.checked:
+            if leaf in self._packed_leaves or leaf in waiting:
+                continue
+            senders = set()
+            for child in self._children.get(leaf, ()):
+                unit = self._unit_of.get(child)
+                if isinstance(unit, _Stack) and unit.kind == "layer" \
+                        and unit.source.kind == "rows" and leaf in rows_of:
+                    unit = rows_of[leaf]  # an x of a layer: its rows send it Wᵀ δ
+                if unit is not None:
+                    senders.add(unit)
+            waiting[leaf] = len(senders)
+            for unit in senders:
+                receivers.setdefault(id(unit), []).append(leaf)
+        return waiting, receivers
+
+    def _unit_backward(self, unit, terms, stacked, needed, seed):
+        """The gradient lines of one unit (a node, a stack or a sum's tree)."""
+        members = unit.members if isinstance(unit, (_Stack, _Tree)) else [unit]
+        if unit is not self.output and not any(needed[m] for m in members):
+            return []
+        if isinstance(unit, _Tree):
+            return self._tree_backward(unit, terms, needed, seed)
+        if not isinstance(unit, _Stack):
+            return self._node_backward(unit, terms, needed, seed)
+        lines = []
+        if unit.is_vector():
+            g = self._node_gradient(unit.members[0], terms, lines, seed)
+        else:
+            g = self._stack_gradient(unit, terms, stacked, lines)
+        if unit.kind == "rows":
+            for row, m in enumerate(unit.members):
+                if needed[m]:
+                    terms.setdefault(m, []).append((f"{g}[{row}]", "1.0", True))
+        elif unit.kind == "map":
+            base = unit.source
+            local = OPS[unit.members[0].op].show_local(0, [base.name], out=unit.name,
+                                                       how="array")
+            stacked.setdefault(base, []).append(_term(g, local))
+        else:
+            lines.extend(self._layer_backward(unit, g, terms, stacked, needed))
         return lines
 
     def _matrix_received(self, matrix, needed):

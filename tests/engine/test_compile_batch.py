@@ -222,9 +222,10 @@ def test_the_matrix_code_is_the_articles_matrix_form():
                  "dC_db2 = dC_dz3.sum(axis=1, keepdims=True)  # Σ over the batch",
                  "return C, (dC_dw1, dC_db1, dC_dw2, dC_db2, dC_dw3, dC_db3_1), ()"):
         assert f"    {line}" in f.source, line
-    # in the article's order: δ^3, then dC/dW^2 from it, then δ^2
-    assert f.source.index("dC_dz3 =") < f.source.index("dC_dw2 =") \
-        < f.source.index("dC_dz2 =")
+    # in the article's order: δ^4, dC/dW^3 and dC/db^3 from it, δ^3, dC/dW^2 ..., δ^2
+    order = ["dC_ds =", "dC_dw3 =", "dC_db3_1 =", "dC_dz3 =", "dC_dw2 =", "dC_dz2 ="]
+    places = [f.source.index(f"    {line}") for line in order]
+    assert places == sorted(places), f.source
 
 
 def test_a_parameter_read_one_by_one_too_keeps_its_matrix_inside_the_code():
