@@ -254,20 +254,10 @@ class Compiled:
         if not isinstance(parameters, list) or len(parameters) != len(program.parameters):
             raise TypeError(f"{self._signature()}: parameters must be a list of "
                             f"{len(program.parameters)} numbers")
-        # The common case, quickly: one sum checks them all. It is a finite
-        # float only if every one is a finite number (inf, nan, a str, None ...
-        # go the slow way, which names the argument).
-        if type(scalar) is float and len(numbers) == len(program.inputs):
-            try:
-                total = sum(parameters, sum(numbers, scalar))
-            except (TypeError, OverflowError):
-                total = None
-            if type(total) is float and _isfinite(total):
-                for x in numbers:
-                    if type(x) is not float:
-                        break
-                else:
-                    return parameters, numbers, scalar
+        # the common case, quickly (else the slow way, which names the argument)
+        if type(scalar) is float and len(numbers) == len(program.inputs) \
+                and _finite_floats(numbers, parameters, scalar):
+            return parameters, numbers, scalar
         for k, p in enumerate(parameters):
             _number(p, f"{self._signature()}: parameters[{k}] ({self._argument_name(k)})")
         numbers = self._numbers(numbers, first=2 + shift)
@@ -285,16 +275,8 @@ class Compiled:
         if len(numbers) != len(names):
             raise TypeError(f"{self._signature()} takes {len(names)} numbers "
                             f"({', '.join(names)}), got {len(numbers)}")
-        try:  # the common case, quickly: floats whose sum is finite
-            total = sum(numbers, 0.0)
-        except (TypeError, OverflowError):
-            total = None
-        if type(total) is float and _isfinite(total):
-            for x in numbers:
-                if type(x) is not float:
-                    break
-            else:
-                return numbers
+        if _finite_floats(numbers):  # the common case, quickly
+            return numbers
         # (A finite sum that overflows passes here: then no number is at fault.)
         return [x if type(x) is float and _isfinite(x) else
                 _number(x, f"{self._signature()}: argument {k} ({name})")
@@ -740,6 +722,25 @@ class _Program:
             if leaf not in new:  # not in the graph: its gradient is 0
                 new[leaf] = Value(values[leaf], leaf.label)
         return new
+
+
+def _finite_floats(numbers, also=(), start=0.0):
+    """True if numbers are floats and their sum with also's and start is finite.
+
+    One sum checks them all: it is a finite float only if every term is a finite
+    number (inf, nan, a str, None ... make it fail; the caller then goes the slow
+    way, which names the argument at fault).
+    """
+    try:
+        total = sum(also, sum(numbers, start))
+    except (TypeError, OverflowError):
+        return False
+    if type(total) is not float or not _isfinite(total):
+        return False
+    for x in numbers:
+        if type(x) is not float:
+            return False
+    return True
 
 
 def _reaches(order, sources):
